@@ -1,0 +1,3 @@
+from suite.run import cli
+
+raise SystemExit(cli())

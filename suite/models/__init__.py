@@ -1,0 +1,1 @@
+"""Model builders: plain functions returning `keras.Model`."""

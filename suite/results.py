@@ -1,0 +1,140 @@
+"""The results store: one JSON record per (arm, seed), written atomically, read back as `Runs`.
+
+Layout: `<root>/<task>/<backend>/<profile>/<stage>/<arm>/seed<k>.json`. Different backends and
+profiles never share a file, so concurrent runs on different backends cannot clobber each other.
+"""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from suite import SuiteError
+
+
+def write_atomic(path, data):
+    """Write `data` (str or bytes) to `path` through a temporary file and a rename.
+
+    Readers never see half a file, and a crash leaves the old file (or none) in place.
+    """
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e:
+        raise SuiteError(f"cannot write to {path.parent}: {e.strerror}. Choose a writable folder.") from None
+    try:
+        with os.fdopen(fd, "wb" if isinstance(data, bytes) else "w") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def as_stored(obj):
+    """`obj` as it reads back from the store (tuples become lists, numpy becomes Python)."""
+    return json.loads(json.dumps(_jsonable(obj)))
+
+
+def write_json(path, obj):
+    """Atomically write `obj` (numpy values allowed) as compact JSON."""
+    write_atomic(path, json.dumps(_jsonable(obj), separators=(",", ":")))
+
+
+class ResultStore:
+    """Where one task's results on one backend and profile live.
+
+    Args:
+        root: the results folder (e.g. `results/`).
+        task: task id, e.g. `"task07"`.
+        backend: Keras backend name.
+        profile: profile name.
+    """
+
+    def __init__(self, root, task, backend, profile):
+        self.dir = Path(root) / task / backend / profile
+
+    def path(self, stage, arm, seed):
+        return self.dir / stage / arm / f"seed{seed}.json"
+
+    def has(self, stage, arm, seed):
+        return self.path(stage, arm, seed).is_file()
+
+    def load_one(self, stage, arm, seed):
+        path = self.path(stage, arm, seed)
+        try:
+            return json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as e:
+            raise SuiteError(f"unreadable result {path}: {e}. Delete it and rerun to redo that arm.") from None
+
+    def save(self, record):
+        write_json(self.path(record["stage"], record["arm"], record["seed"]), record)
+
+    def load(self, stage):
+        """All records of a stage as `Runs` (empty if none were stored)."""
+        paths = sorted((self.dir / stage).glob("*/seed*.json"))
+        records = [self.load_one(stage, p.parent.name, int(p.stem[4:])) for p in paths]
+        return Runs(sorted(records, key=lambda r: r.get("finished", "")))  # the order they ran in
+
+    def clear(self):
+        """Delete every stored record of this task, backend and profile (`--fresh`)."""
+        for path in sorted(self.dir.rglob("*.json"), reverse=True):
+            path.unlink()
+
+
+class Runs:
+    """Stored records of one stage, with helpers to pull metrics across seeds.
+
+    Records keep the order of the task's grid when `order` is given to `arms`.
+    """
+
+    def __init__(self, records):
+        self.records = list(records)
+
+    def __len__(self):
+        return len(self.records)
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def arms(self):
+        """Arm names in first-seen order."""
+        return list(dict.fromkeys(r["arm"] for r in self.records))
+
+    def of(self, arm):
+        return [r for r in self.records if r["arm"] == arm]
+
+    def config(self, arm):
+        return self.of(arm)[0]["config"]
+
+    def metric(self, arm, key):
+        """One value per seed of `metrics[key]` (NaN where a seed lacks it, e.g. diverged)."""
+        return np.array([r["metrics"].get(key, np.nan) for r in self.of(arm)], dtype=float)
+
+    def history(self, arm, key):
+        """Per-epoch curves of `history[key]`, seeds x epochs, NaN-padded to the longest run."""
+        curves = [r["history"].get(key, []) for r in self.of(arm)]
+        width = max((len(c) for c in curves), default=0)
+        out = np.full((len(curves), width), np.nan)
+        for i, c in enumerate(curves):
+            out[i, : len(c)] = np.array(c, dtype=float)
+        return out
+
+    def where(self, **config):
+        """The records whose config matches every given key."""
+        return Runs(r for r in self.records if all(r["config"].get(k) == v for k, v in config.items()))

@@ -1,0 +1,218 @@
+"""Task07: which optimizer trains the seed study's MNIST MLP fastest, and which generalizes best?
+
+Each optimizer gets its learning rate chosen on the validation split (5k images carved from
+the training set) from a 3-point grid around the seed protocol's value; the chosen rate is
+then trained with every seed. Protocol (seeds/003): 784-128(ReLU)-Dropout(0.1)-10, batch 32,
+sparse categorical cross-entropy, AdamW weight decay 1e-4.
+
+    python -m suite.run task07 --profile quick     # ~10 min on a 2-core CPU (JAX)
+"""
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import keras
+import numpy as np
+import pandas as pd
+
+from suite import findings, plots, stats
+from suite.data import mnist
+from suite.models.mlp import mlp
+from suite.training import epochs_to_reach, fit_classifier
+
+# Learning-rate grids, each centred near the seed protocol's rate (SGD 0.01, Adam 1e-3).
+LR_GRID = {
+    "sgd": (0.01, 0.03, 0.1),
+    "momentum": (0.003, 0.01, 0.03),
+    "nesterov": (0.003, 0.01, 0.03),
+    "rmsprop": (1e-4, 3e-4, 1e-3),
+    "adam": (3e-4, 1e-3, 3e-3),
+    "adamw": (3e-4, 1e-3, 3e-3),
+}
+TARGET = 0.97  # validation accuracy that counts as "converged"
+COST_S = {"quick": {"jax": 260, "tensorflow": 420, "torch": 800},
+          "full": {"jax": 1500, "tensorflow": 2900, "torch": 5600}}
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str  # the arm: optimizer in the main stage, optimizer_lr in the selection stage
+    optimizer: str
+    lr: float
+    epochs: int
+    train_size: int | None
+    batch_size: int = 32
+    dropout: float = 0.1
+    weight_decay: float = 1e-4  # AdamW only
+
+
+def _base(profile):
+    return dict(epochs=profile.epochs_or(smoke=2, quick=10, full=20),
+                train_size=profile.subset_or(smoke=512, quick=20000, full=None))
+
+
+def select(profile):
+    """Every (optimizer, learning rate) of the grid, once, to choose the rate on validation loss."""
+    n = profile.pick(smoke=2, quick=3, full=3)
+    return [Config(f"{opt}_lr{lr:g}", opt, lr, **_base(profile)) for opt, lrs in LR_GRID.items() for lr in lrs[:n]]
+
+
+def chosen_lr(selection, optimizer):
+    """The grid rate with the lowest best-epoch validation loss (diverged runs never win)."""
+    runs = selection.where(optimizer=optimizer)
+    losses = {r["config"]["lr"]: r["metrics"].get("best_val_loss", np.nan) for r in runs}
+    finite = {lr: v for lr, v in losses.items() if np.isfinite(v)}
+    return min(finite, key=finite.get) if finite else min(losses)
+
+
+def grid(profile, selection):
+    return [Config(opt, opt, chosen_lr(selection, opt), **_base(profile)) for opt in LR_GRID]
+
+
+def make_optimizer(c):
+    return {
+        "sgd": lambda: keras.optimizers.SGD(c.lr),
+        "momentum": lambda: keras.optimizers.SGD(c.lr, momentum=0.9),
+        "nesterov": lambda: keras.optimizers.SGD(c.lr, momentum=0.9, nesterov=True),
+        "rmsprop": lambda: keras.optimizers.RMSprop(c.lr),
+        "adam": lambda: keras.optimizers.Adam(c.lr),
+        "adamw": lambda: keras.optimizers.AdamW(c.lr, weight_decay=c.weight_decay),
+    }[c.optimizer]()
+
+
+@lru_cache(maxsize=2)
+def _data(train_size):
+    return mnist.splits(train_size)
+
+
+def train(c, ctx):
+    data = _data(c.train_size)
+    out = fit_classifier(mlp(dropout=c.dropout), data, make_optimizer(c), c.epochs, c.batch_size,
+                         progress=ctx.progress)
+    out["metrics"]["epochs_to_target"] = epochs_to_reach(out["history"]["val_accuracy"], TARGET)
+    out["metrics"]["first_epoch_val_accuracy"] = out["history"]["val_accuracy"][0]
+    out["metrics"]["val_loss_rise"] = out["metrics"]["final_val_loss"] - out["metrics"]["best_val_loss"]
+    out["data"] = data.sizes()
+    return out
+
+
+# ---------------------------------------------------------------- analysis
+
+def _selection_table(selection):
+    rows = []
+    for opt, lrs in LR_GRID.items():
+        best = chosen_lr(selection, opt) if len(selection.where(optimizer=opt)) else None
+        for r in selection.where(optimizer=opt):
+            m = r["metrics"]
+            rows.append({"optimizer": opt, "lr": r["config"]["lr"], "best val loss": m.get("best_val_loss"),
+                         "at epoch": m.get("best_epoch"), "status": r["status"],
+                         "chosen": "yes" if r["config"]["lr"] == best else ""})
+    return pd.DataFrame(rows)
+
+
+def _main_table(runs, arms, epochs):
+    rows = []
+    for a in arms:
+        test = stats.summarize(runs.metric(a, "test_accuracy"))
+        rows.append({
+            "optimizer": a, "lr": runs.config(a)["lr"],
+            "test acc (%)": test.fmt(2, 100), "95% CI": f"± {test.ci95 * 100:.2f}" if test.n > 1 else "n/a",
+            "best val loss": stats.summarize(runs.metric(a, "best_val_loss")).fmt(4),
+            "best epoch": stats.summarize(runs.metric(a, "best_epoch")).fmt(1),
+            f"epochs to {TARGET:.0%} val": stats.summarize(
+                findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1)).fmt(1),
+            "val loss rise after best": stats.summarize(runs.metric(a, "val_loss_rise")).fmt(4),
+            "s/epoch": f"{stats.summarize(runs.metric(a, 'seconds_per_epoch')).mean:.2f}",
+        })
+    return pd.DataFrame(rows)
+
+
+def _claims(w, runs, values, epochs):
+    to_target = {a: findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1) for a in values}
+    rise = {a: runs.metric(a, "val_loss_rise") for a in values}
+    others = [a for a in values if a != "sgd"]
+
+    slow = [stats.compare(to_target["sgd"], to_target[a]) for a in others]
+    steady = stats.compare(rise["sgd"], rise["adam"])
+    w.claim("SGD: slow, steady convergence",
+            findings.verdict(all(c.verdict == "greater" for c in slow) and steady.verdict == "less",
+                             any(c.verdict == "less" for c in slow) or steady.verdict == "greater"),
+            f"epochs to {TARGET:.0%} validation accuracy, SGD minus each other optimizer: "
+            + ", ".join(f"{a} {findings.describe(c)}" for a, c in zip(others, slow))
+            + f"; validation-loss rise after its best epoch, SGD minus Adam: {findings.describe(steady, digits=4)}. "
+            "Agrees if SGD is reliably slower than all and rises reliably less than Adam.")
+
+    fast = [stats.compare(runs.metric("adam", "first_epoch_val_accuracy"), runs.metric(a, "first_epoch_val_accuracy"))
+            for a in ("sgd", "momentum")]
+    early = stats.compare(runs.metric("adam", "best_epoch"), runs.metric("sgd", "best_epoch"))
+    w.claim("Adam: extremely fast initial learning but prone to early plateauing",
+            findings.verdict(all(c.verdict == "greater" for c in fast) and early.verdict == "less",
+                             any(c.verdict == "less" for c in fast) or early.verdict == "greater"),
+            "epoch-1 validation accuracy, Adam minus SGD / momentum: "
+            + " / ".join(findings.describe(c, 100, " pts") for c in fast)
+            + f"; epoch of minimum validation loss, Adam minus SGD: {findings.describe(early, digits=1)}. "
+            "Agrees if Adam starts reliably ahead of both and bottoms out reliably earlier than SGD.")
+
+    acc = {a: runs.metric(a, "test_accuracy") for a in values}
+    vs = {a: stats.compare(acc["adamw"], acc[a]) for a in values if a != "adamw"}
+    w.claim("AdamW: the best performer",
+            findings.verdict(all(c.verdict == "greater" for c in vs.values()),
+                             any(c.verdict == "less" for c in vs.values())),
+            "test accuracy, AdamW minus: " + ", ".join(f"{a} {findings.describe(c, 100, ' pts')}" for a, c in vs.items())
+            + ". Agrees if AdamW is reliably above every other optimizer; disagrees if any is reliably above it.")
+
+
+def analyze(runs, ctx):
+    w = ctx.writeup
+    arms = [a for a in LR_GRID if a in runs.arms()]
+    c0 = runs.config(arms[0])
+    epochs = c0["epochs"]
+    w.setup("model", f"784-128 ReLU - Dropout {c0['dropout']} - 10 softmax, Keras default init")
+    w.setup("data", f"MNIST, {runs.of(arms[0])[0]['data']} (validation = last 5k training images)")
+    w.setup("training", f"batch {c0['batch_size']}, {epochs} epochs, no early stopping (its epoch is reported "
+                        f"as 'best epoch'); AdamW weight decay {c0['weight_decay']:g}")
+    w.setup("learning rates", "chosen per optimizer by lowest validation loss, one run each (seed "
+                              f"{ctx.selection.records[0]['seed'] if len(ctx.selection) else 'n/a'}), from "
+                              + "; ".join(f"{o} {', '.join(f'{v:g}' for v in lrs)}" for o, lrs in LR_GRID.items()))
+    if len(ctx.selection):
+        w.table(_selection_table(ctx.selection), "Learning-rate selection (validation split, one seed)",
+                section="setup", floatfmt=".4f")
+    w.table(_main_table(runs, arms, epochs), "Main results per optimizer (mean ± std over seeds)")
+
+    fig, ax = plots.panels(3)
+    plots.curves(ax[0], runs, arms, "loss", "training loss (with dropout)", log=True)
+    plots.curves(ax[1], runs, arms, "val_loss", "validation loss")
+    plots.curves(ax[2], runs, arms, "val_accuracy", "validation accuracy (%)", scale=100)
+    ax[2].set_ylim(90, 100)
+    ax[0].legend(fontsize=8)
+    w.figure(fig, "curves", "Loss and accuracy per epoch: seed mean (line) and min-max over seeds (band)")
+    fig, ax = plots.panels(1, width=5)
+    plots.bars(ax[0], runs, arms, "test_accuracy", "test accuracy (%)", scale=100)
+    plots.zoom_to_data(ax[0], runs, arms, "test_accuracy", scale=100)
+    w.figure(fig, "test_accuracy", "Final test accuracy: mean ± std (bar), each seed (dot)")
+
+    acc = {a: runs.metric(a, "test_accuracy") for a in arms}
+    w.finding(findings.best_sentence(acc, "test accuracy", " pts", scale=100))
+    speed = {a: findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1) for a in arms}
+    w.finding(findings.best_sentence(speed, f"epochs to {TARGET:.0%} validation accuracy (never reached = "
+                                     f"{epochs + 1})", digits=1, higher_is_better=False))
+    w.finding(findings.best_sentence({a: runs.metric(a, "val_loss_rise") for a in arms},
+                                     "validation-loss rise from the best epoch to the last", digits=4,
+                                     higher_is_better=False))
+    diverged = [f"{r['arm']} seed {r['seed']} (epoch {r['diverged_epoch']})" for r in runs if r["status"] != "ok"]
+    if diverged:
+        w.finding("Diverged and excluded from means: " + ", ".join(diverged) + ".")
+    if set(arms) == set(LR_GRID):
+        _claims(w, runs, acc, epochs)
+
+    edge = [f"{a} ({runs.config(a)['lr']:g})" for a in arms if runs.config(a)["lr"] in (min(LR_GRID[a]), max(LR_GRID[a]))]
+    if edge:
+        w.limitation("The chosen learning rate lies at the edge of its grid for " + ", ".join(edge)
+                     + ": a wider grid might find a better rate.")
+    w.limitation("Each learning rate was chosen from one run; the seed-to-seed spread of the selection itself "
+                 "is not measured.")
+    w.limitation("Training accuracy and loss are running means over each epoch with dropout active, so they "
+                 "are not directly comparable to the validation numbers.")
+    if c0["train_size"]:
+        w.limitation(f"Trained on the first {c0['train_size']} of the 55k training images ({ctx.profile} profile); "
+                     "the full profile uses all of them.")
