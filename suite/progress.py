@@ -25,9 +25,10 @@ class Progress:
     """
 
     def __init__(self, label, planned_epochs, stream=None):
-        self.label, self.planned, self.stream = label, max(planned_epochs, 1), stream or sys.stderr
+        self.label, self.planned, self.stream = label, planned_epochs, stream or sys.stderr
         self.done, self.seconds = 0, 0.0
         self.current = ""
+        self.final = False  # False while later stages are not planned yet (ETA covers this stage)
 
     def start(self, description):
         self.current = description
@@ -35,14 +36,20 @@ class Progress:
     def epoch(self, epoch, epochs, seconds, logs):
         self.done += 1
         self.seconds += seconds
-        eta = self.seconds / self.done * max(self.planned - self.done, 0)
+        eta = self.seconds / self.done * max(self.planned - self.done, 0)  # done >= 1 here
         metrics = " ".join(f"{k} {v:.4f}" for k, v in logs.items() if k in ("loss", "val_loss", "val_accuracy"))
+        scope = "ETA" if self.final else "stage ETA"
         print(f"[{self.label}] {self.current} | epoch {epoch}/{epochs} {metrics} | {seconds:.1f}s | "
-              f"ETA {_duration(eta)}", file=self.stream, flush=True)
+              f"{scope} {_duration(eta)}", file=self.stream, flush=True)
+
+    def plan(self, epochs, final=True):
+        """Add `epochs` more planned epochs (a later stage, once its arms are known)."""
+        self.planned += epochs
+        self.final = final
 
     def skip(self, epochs):
         """Account for a run that was already stored (resume)."""
-        self.planned = max(self.planned - epochs, 1)
+        self.planned = max(self.planned - epochs, 0)
 
     def line(self, text):
         print(f"[{self.label}] {text}", file=self.stream, flush=True)

@@ -104,12 +104,13 @@ def run(task_id, profile, results_dir, fresh=False, options=None):
     if fresh:
         store.clear()
     selection = module.select(profile) if hasattr(module, "select") else []
-    progress = Progress(f"{task_id} {backend} {profile.name}", sum(c.epochs for c in selection))
+    progress = Progress(f"{task_id} {backend} {profile.name}", 0)
+    progress.plan(sum(c.epochs for c in selection), final=not selection)
     _announce(entry, module, profile, backend, selection, progress)
     options = options or {}
     _run_stage(entry, module, store, "select", selection, [SELECT_SEED], profile, backend, progress, options)
     configs = module.grid(profile, store.load("select") if selection else None)
-    progress.planned += sum(c.epochs for c in configs) * profile.seeds
+    progress.plan(sum(c.epochs for c in configs) * profile.seeds)
     _run_stage(entry, module, store, "main", configs, range(profile.seeds), profile, backend, progress, options)
     progress.line(f"done: results in {store.dir}")
     return store

@@ -9,13 +9,12 @@ sparse categorical cross-entropy, AdamW weight decay 1e-4.
 """
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import keras
 import numpy as np
 import pandas as pd
 
-from suite import findings, plots, stats
+from suite import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.training import epochs_to_reach, fit_classifier
@@ -80,13 +79,8 @@ def make_optimizer(c):
     }[c.optimizer]()
 
 
-@lru_cache(maxsize=2)
-def _data(train_size):
-    return mnist.splits(train_size)
-
-
 def train(c, ctx):
-    data = _data(c.train_size)
+    data = mnist.splits(c.train_size)
     out = fit_classifier(mlp(dropout=c.dropout), data, make_optimizer(c), c.epochs, c.batch_size,
                          progress=ctx.progress)
     out["metrics"]["epochs_to_target"] = epochs_to_reach(out["history"]["val_accuracy"], TARGET)
@@ -111,20 +105,16 @@ def _selection_table(selection):
 
 
 def _main_table(runs, arms, epochs):
-    rows = []
-    for a in arms:
-        test = stats.summarize(runs.metric(a, "test_accuracy"))
-        rows.append({
-            "optimizer": a, "lr": runs.config(a)["lr"],
-            "test acc (%)": test.fmt(2, 100), "95% CI": f"± {test.ci95 * 100:.2f}" if test.n > 1 else "n/a",
-            "best val loss": stats.summarize(runs.metric(a, "best_val_loss")).fmt(4),
-            "best epoch": stats.summarize(runs.metric(a, "best_epoch")).fmt(1),
-            f"epochs to {TARGET:.0%} val": stats.summarize(
-                findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1)).fmt(1),
-            "val loss rise after best": stats.summarize(runs.metric(a, "val_loss_rise")).fmt(4),
-            "s/epoch": f"{stats.summarize(runs.metric(a, 'seconds_per_epoch')).mean:.2f}",
-        })
-    return pd.DataFrame(rows)
+    table = tables.summary_table(runs, arms, {
+        "test acc (%)": ("test_accuracy", 100, 2),
+        "best val loss": ("best_val_loss", 1, 4),
+        "best epoch": ("best_epoch", 1, 1),
+        f"epochs to {TARGET:.0%} val": ("epochs_to_target", 1, 1, epochs + 1),
+        "val loss rise after best": ("val_loss_rise", 1, 4),
+        "s/epoch": ("seconds_per_epoch", 1, 2),
+    }, arm_label="optimizer", config_keys=("lr",))
+    table.insert(3, "95% CI", tables.ci_column(runs, arms, "test_accuracy"))
+    return table
 
 
 def _claims(w, runs, values, epochs):
@@ -194,8 +184,11 @@ def analyze(runs, ctx):
     acc = {a: runs.metric(a, "test_accuracy") for a in arms}
     w.finding(findings.best_sentence(acc, "test accuracy", " pts", scale=100))
     speed = {a: findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1) for a in arms}
-    w.finding(findings.best_sentence(speed, f"epochs to {TARGET:.0%} validation accuracy (never reached = "
-                                     f"{epochs + 1})", digits=1, higher_is_better=False))
+    if all((v > epochs).all() for v in speed.values()):
+        w.finding(f"No optimizer reached {TARGET:.0%} validation accuracy within {epochs} epochs.")
+    else:
+        w.finding(findings.best_sentence(speed, f"epochs to {TARGET:.0%} validation accuracy (never reached = "
+                                         f"{epochs + 1})", digits=1, higher_is_better=False))
     w.finding(findings.best_sentence({a: runs.metric(a, "val_loss_rise") for a in arms},
                                      "validation-loss rise from the best epoch to the last", digits=4,
                                      higher_is_better=False))

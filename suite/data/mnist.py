@@ -1,6 +1,7 @@
 """MNIST with the seed protocol's split: the last 5,000 training images are the validation set."""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,8 +30,12 @@ def load_raw():
     return store.load("mnist", (28, 28), 10, store.download_tfds("mnist"))
 
 
+@lru_cache(maxsize=2)
 def splits(train_size=None):
-    """The 55k/5k/10k split of the seed protocol, training set cut to its first `train_size` images."""
+    """The 55k/5k/10k split of the seed protocol, training set cut to its first `train_size` images.
+
+    Cached: arms of a study share one copy (treat the arrays as read-only).
+    """
     x_train, y_train, x_test, y_test = load_raw()
     x_val, y_val = x_train[-VALIDATION:], y_train[-VALIDATION:]
     x_train, y_train = x_train[:-VALIDATION], y_train[:-VALIDATION]
