@@ -97,14 +97,17 @@ def run(task_id, profile, results_dir, fresh=False, options=None):
         fresh: delete this task's stored results for this backend and profile first.
         options: task-specific options from the CLI (e.g. `images` for task02).
     """
-    entry = registry.entry(task_id)
-    module = registry.load(task_id)
+    return run_module(registry.entry(task_id), registry.load(task_id), profile, results_dir, fresh, options)
+
+
+def run_module(entry, module, profile, results_dir, fresh=False, options=None):
+    """`run` for a given catalogue entry and task module (tests pass small synthetic tasks)."""
     backend = keras.backend.backend()
-    store = ResultStore(results_dir, task_id, backend, profile.name)
+    store = ResultStore(results_dir, entry.id, backend, profile.name)
     if fresh:
         store.clear()
     selection = module.select(profile) if hasattr(module, "select") else []
-    progress = Progress(f"{task_id} {backend} {profile.name}", 0)
+    progress = Progress(f"{entry.id} {backend} {profile.name}", 0)
     progress.plan(sum(c.epochs for c in selection), final=not selection)
     _announce(entry, module, profile, backend, selection, progress)
     options = options or {}

@@ -8,9 +8,15 @@ from pathlib import Path
 
 import pytest
 
+# In-process tests use JAX (fastest to start); end-to-end tests pick their backend per subprocess.
+os.environ.setdefault("KERAS_BACKEND", "jax")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("tensorflow", "jax", "torch")
 DATA_DIR = Path(os.environ.get("SUITE_DATA_DIR", ROOT.parent / "shared" / "data"))
+os.environ["SUITE_DATA_DIR"] = str(DATA_DIR)
+os.environ["SUITE_OFFLINE"] = "1"  # tests never reach the network
 
 
 def suite_cli(args, backend="jax", env=None, timeout=900, module="suite.run"):

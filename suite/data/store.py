@@ -1,7 +1,8 @@
 """Find, validate and cache keras-style npz datasets (`x_train`, `y_train`, `x_test`, `y_test`).
 
 Lookup order: `$SUITE_DATA_DIR/<name>.npz`, the user cache (`$SUITE_CACHE_DIR`, default
-`~/.cache/keras-dynamics-suite`), then a download whose arrays are cached as npz. Every way of
+`~/.cache/keras-dynamics-suite`), then a download whose arrays are cached as npz (never with
+`SUITE_OFFLINE=1`). Every way of
 failing ends in one `SuiteError` that names the file to provide.
 """
 
@@ -66,6 +67,8 @@ def load(name, image_shape, classes, download):
             return read_npz(path, image_shape, classes)
     cached = cache_dir() / f"{name}.npz"
     try:
+        if os.environ.get("SUITE_OFFLINE"):
+            raise ConnectionError("SUITE_OFFLINE is set")
         arrays = download()
     except Exception as e:  # any failure to fetch is the same user-facing problem
         raise SuiteError(
