@@ -1,6 +1,7 @@
 """Digits from outside MNIST: rendered from the fonts matplotlib ships, or read from image files,
 and the two ways of turning them into 28x28 model inputs.
 
+- `preprocess_resize_only`: resize the whole image to 28x28 grey (the seed study's photos).
 - `preprocess_raw`: resize the whole image to 28x28, scale to [0, 1], invert dark-on-light
   images (what the seed study did with its photos, plus the inversion).
 - `preprocess_mnist`: LeCun's MNIST recipe: tight bounding box of the ink, longer side scaled
@@ -162,16 +163,21 @@ def as_ink(grey):
     return 1.0 - grey if is_dark_on_light(grey) else grey
 
 
-def _resize(a, shape):
-    """Area-averaging resize of a float image to (rows, cols)."""
+def resize(a, shape):
+    """A float image resized to `shape` = (rows, cols): area averaging when shrinking, bilinear when growing."""
     img = Image.fromarray(np.ascontiguousarray(a, dtype=np.float32), mode="F")
     return np.asarray(img.resize((shape[1], shape[0]), Image.Resampling.BOX if min(shape) < min(a.shape)
                                  else Image.Resampling.BILINEAR), dtype=np.float32)
 
 
+def preprocess_resize_only(img):
+    """Resize the whole image to 28x28 grey, nothing else (the seed study's photos: no inversion)."""
+    return np.clip(resize(to_grey(img), (28, 28)), 0, 1)
+
+
 def preprocess_raw(img):
     """Resize the whole image to 28x28 and invert it if it is dark-on-light: no crop, no centring."""
-    return np.clip(_resize(as_ink(to_grey(img)), (28, 28)), 0, 1)
+    return np.clip(resize(as_ink(to_grey(img)), (28, 28)), 0, 1)
 
 
 def centre_of_mass(ink):
@@ -214,7 +220,7 @@ def preprocess_mnist(img, box=BOX, field=28):
     h, w = ink.shape
     scale = min(box, field) / max(h, w)
     h2, w2 = max(1, int(round(h * scale))), max(1, int(round(w * scale)))
-    digit = np.clip(_resize(ink, (h2, w2)), 0, 1)
+    digit = np.clip(resize(ink, (h2, w2)), 0, 1)
     cy, cx = centre_of_mass(digit)
     target = CENTRE * field / 28
     top = int(np.clip(round(target - cy), 0, field - h2))
