@@ -1,0 +1,73 @@
+"""task05 (dropout): suite.gap on a tiny model, and the task end to end in the smoke profile."""
+
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from conftest import BACKENDS
+from suite.gap import PREFIX, TrainingSetEvaluation, add_gaps
+
+
+def _data(n=256):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, 8)).astype("float32")
+    return x, (x[:, 0] + x[:, 1] > 0).astype("int64")
+
+
+def _fit(callbacks, dropout=0.8):
+    x, y = _data()
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(16, activation="relu"),
+                              keras.layers.Dropout(dropout), keras.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit = model.fit(x, y, batch_size=32, epochs=3, validation_data=(x[:64], y[:64]), callbacks=callbacks,
+                    verbose=0, shuffle=False)
+    return model, fit.history, (x, y)
+
+
+def test_training_set_evaluation_logs_inference_mode_numbers_without_changing_training():
+    x, y = _data()
+    model, history, _ = _fit([TrainingSetEvaluation(x[:64], y[:64])])
+    assert len(history[PREFIX + "loss"]) == len(history[PREFIX + "accuracy"]) == 3
+    after = model.evaluate(x[:64], y[:64], verbose=0, return_dict=True)
+    assert history[PREFIX + "loss"][-1] == pytest.approx(after["loss"], rel=1e-5)
+    # the same 64 images are the validation set here, so inference-mode train and val numbers coincide,
+    # while fit's logged loss (dropout 0.8 on) is far from both
+    assert history[PREFIX + "loss"][-1] == pytest.approx(history["val_loss"][-1], rel=1e-5)
+    assert abs(history["loss"][-1] - history[PREFIX + "loss"][-1]) > 0.05
+    plain, _, _ = _fit([])
+    for a, b in zip(model.get_weights(), plain.get_weights()):  # the probe never changes training
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+
+
+def test_training_set_evaluation_rejects_mismatched_data():
+    with pytest.raises(ValueError, match="equal length"):
+        TrainingSetEvaluation(np.zeros((3, 2)), np.zeros(2))
+
+
+def test_add_gaps_signs():
+    h = add_gaps({PREFIX + "loss": [0.5, 0.1], "val_loss": [0.6, 0.3],
+                  PREFIX + "accuracy": [0.90, 0.99], "val_accuracy": [0.88, 0.97]})
+    assert h["loss_gap"] == pytest.approx([0.1, 0.2])  # validation minus training loss
+    assert h["accuracy_gap"] == pytest.approx([0.02, 0.02])  # training minus validation accuracy
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_task05_smoke(smoke, backend, mnist_available):
+    run = smoke("task05", backend)
+    main = {r["arm"]: r for r in run.records("main")}
+    assert set(main) == {"dropout0", "dropout0.5"}
+    for arm, r in main.items():
+        m, h = r["metrics"], r["history"]
+        assert r["status"] == "ok" and r["env"]["backend"] == backend
+        assert m["test_accuracy"] > 0.5, arm  # chance is 0.1; 512 images, 2 epochs
+        assert 0 <= m["train_eval_accuracy"] <= 1 and len(h["train_eval_loss"]) == r["config"]["epochs"]
+        assert m["accuracy_gap"] == pytest.approx(m["train_eval_accuracy"] - m["final_val_accuracy"])
+        assert m["loss_gap"] == pytest.approx(m["final_val_loss"] - m["train_eval_loss"])
+    text = run.writeup()
+    for arm, r in main.items():  # columns: dropout | test acc (%) | ...
+        row = re.search(rf"^\| {re.escape(arm)} +\| +([0-9.]+)", text, re.M)
+        assert row and float(row.group(1)) == pytest.approx(100 * r["metrics"]["test_accuracy"], abs=0.006), arm
+    assert (run.submission / "figures" / "task05_curves.png").stat().st_size > 10_000
