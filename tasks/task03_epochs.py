@@ -146,6 +146,7 @@ def _figure(w, runs, arm):
     ax[1].legend(fontsize=7)
     plots.curves(ax[2], runs, [arm], "loss_gap", "validation minus training loss")
     plots.curves(ax[3], runs, [arm], "val_accuracy", "validation accuracy (%)", scale=100)
+    fig.tight_layout()
     w.figure(fig, "curves", "Validation loss with each seed's minimum (black dots); training and validation loss "
                             "(log scale); their gap, with training loss evaluated on 5k training images in inference "
                             "mode at the end of each epoch; validation accuracy. Lines: seed mean; bands: min-max over seeds")
@@ -216,6 +217,14 @@ def analyze(runs, ctx):
               f"{stats.summarize(runs.metric(arm, 'loss_gap_at_min')).fmt(4)} at the minimum and "
               f"{stats.summarize(runs.metric(arm, 'loss_gap_final')).fmt(4)} at epoch {epochs}: change "
               f"{findings.describe(grow, digits=4)}.")
+    va = runs.history(arm, "val_accuracy")
+    at_min = np.array([va[i, int(b) - 1] for i, b in enumerate(best)])
+    held = stats.compare(va[:, -1], at_min)
+    w.finding(f"Validation accuracy at the last epoch minus at each seed's minimum of validation loss: "
+              f"{findings.describe(held, 100, ' pts')}"
+              + (": accuracy fell reliably as the loss rose." if held.verdict == "less" else
+                 ": the loss rose without a reliable drop in accuracy, so the rise comes from larger per-example "
+                 "losses, not from more mistakes."))
     acc = {e: runs.metric(arm, f"val_accuracy_at_{e}") for e in REPORT_EPOCHS if e <= epochs}
     if len(acc) > 1:
         first, last = min(acc), max(acc)
