@@ -1,0 +1,25 @@
+"""Train the same small model twice with the same seed on the current backend; print 'identical' or the diff.
+
+Run as a script (`KERAS_BACKEND=torch python tests/determinism_check.py`) by test_reliability.py.
+"""
+
+import keras
+import numpy as np
+
+from suite.data import mnist
+from suite.models.mlp import mlp
+from suite.training import fit_classifier
+
+
+def once():
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(7)
+    model = mlp(dropout=0.1)
+    out = fit_classifier(model, mnist.splits(256), keras.optimizers.Adam(1e-3), 2, 32)
+    return out["history"]["loss"] + out["history"]["val_loss"], [w.copy() for w in model.get_weights()]
+
+
+if __name__ == "__main__":
+    (h1, w1), (h2, w2) = once(), once()
+    same = h1 == h2 and all(np.array_equal(a, b) for a, b in zip(w1, w2))
+    print("identical" if same else f"differ: {h1} vs {h2}")
