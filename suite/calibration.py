@@ -53,7 +53,8 @@ def reliability(probs, y, bins=ECE_BINS):
     with np.errstate(invalid="ignore"):
         acc = np.bincount(idx, weights=correct, minlength=bins) / count
         mean_conf = np.bincount(idx, weights=conf, minlength=bins) / count
-    return {"edges": edges.tolist(), "count": count.tolist(), "accuracy": acc.tolist(), "confidence": mean_conf.tolist()}
+    return {"edges": edges.tolist(), "count": count.tolist(), "accuracy": acc.tolist(),
+            "confidence": mean_conf.tolist()}
 
 
 def ece(probs, y, bins=ECE_BINS):
@@ -139,24 +140,34 @@ def summarize(probs, y, logits=None, edges=None):
     return out
 
 
-def extremes(probs, y, k=8):
-    """Test indices of the `k` least confident answers and the `k` most confident wrong ones.
+def extremes(probs, y, k=8, scores=None):
+    """Test indices of the `k` least and most confident answers and the `k` most confident wrong ones.
 
-    Returns `dict(least_confident=[...], most_confident_wrong=[...], most_confident=[...])`,
-    each a list of `dict(index, label, prediction, confidence)`, most extreme first.
+    Args:
+        probs: predicted probabilities (N, classes).
+        y: integer labels (N,).
+        k: answers per list. Defaults to `8`.
+        scores: per-answer confidence used for ranking, e.g. the top-2 logit margin, which keeps
+            ordering answers whose float32 top probability has saturated at 1.0. Defaults to
+            the top probability.
+
+    Returns:
+        `dict(least_confident=[...], most_confident=[...], most_confident_wrong=[...])`, each a
+        list of `dict(index, label, prediction, confidence, score)`, most extreme first.
     """
     probs, y = np.asarray(probs), np.asarray(y)
     conf, pred = confidence(probs), probs.argmax(-1)
+    score = conf if scores is None else np.asarray(scores, dtype=float)
 
     def rows(idx):
-        return [{"index": int(i), "label": int(y[i]), "prediction": int(pred[i]), "confidence": float(conf[i])}
-                for i in idx]
+        return [{"index": int(i), "label": int(y[i]), "prediction": int(pred[i]), "confidence": float(conf[i]),
+                 "score": float(score[i])} for i in idx]
 
     wrong = np.flatnonzero(pred != y)
     return {
-        "least_confident": rows(np.argsort(conf, kind="stable")[:k]),
-        "most_confident": rows(np.argsort(-conf, kind="stable")[:k]),
-        "most_confident_wrong": rows(wrong[np.argsort(-conf[wrong], kind="stable")][:k]),
+        "least_confident": rows(np.argsort(score, kind="stable")[:k]),
+        "most_confident": rows(np.argsort(-score, kind="stable")[:k]),
+        "most_confident_wrong": rows(wrong[np.argsort(-score[wrong], kind="stable")][:k]),
     }
 
 

@@ -59,3 +59,11 @@ def test_extremes_order():
     assert [e["index"] for e in ex["least_confident"]] == [1, 3]
     assert [e["index"] for e in ex["most_confident_wrong"]] == [2]
     assert ex["most_confident"][0]["index"] == 2
+
+
+def test_extremes_rank_by_scores_when_probabilities_saturate():
+    probs = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0]])
+    ex = calibration.extremes(probs, np.array([0, 1, 0]), k=3, scores=[5.0, 30.0, 20.0])
+    assert [e["index"] for e in ex["most_confident"]] == [1, 2, 0]
+    assert [e["index"] for e in ex["most_confident_wrong"]] == [1]
+    assert ex["least_confident"][0]["score"] == 5.0
