@@ -23,7 +23,7 @@ from suite.training import fit_classifier
 LAMBDAS = (0.0, 1e-4, 1e-3, 1e-2)
 ORIGINAL_BEST_VAL_ACC = {1e-4: 98.12, 1e-3: 97.52, 1e-2: 96.84}  # seeds/003, early stopping, %
 KERNEL = "hidden1/kernel"
-COST_S = {"quick": {"jax": 150}}
+COST_S = {"quick": {"jax": 140}}  # for the quick default of 2 seeds; measured 210 s for 3 seeds
 
 
 @dataclass(frozen=True)
