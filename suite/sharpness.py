@@ -6,7 +6,9 @@ evaluation set and with the model in inference mode (no dropout):
 - `perturbation_sharpness`: the mean rise of the loss when every kernel is moved along a random
   Gaussian direction scaled to a fixed fraction of its own size, per output unit ("filter
   normalization", Li et al. 2018, so the measure does not change when a ReLU unit's weights are
-  rescaled) or per layer. Averaged over several directions.
+  rescaled) or per layer. Averaged over several directions, each taken both ways (+d and -d) so
+  that the first-order term cancels and a solution that is not exactly at a minimum is not
+  credited with a negative "sharpness".
 - `top_hessian_eigenvalue`: the largest-magnitude eigenvalue of the Hessian of the loss with respect
   to all trainable weights, by power iteration; each Hessian-vector product is a central finite
   difference of two gradients from `suite.backend.value_and_grads`, so it is the same computation
@@ -83,7 +85,8 @@ def _assign(variables, values):
         v.assign(np.asarray(value, dtype=v.dtype))
 
 
-def perturbation_sharpness(model, x, y, loss_fn=None, radius=0.05, directions=5, normalize="filter", seed=0):
+def perturbation_sharpness(model, x, y, loss_fn=None, radius=0.05, directions=5, normalize="filter", seed=0,
+                           symmetric=True):
     """Mean loss rise when the weights move a fixed relative distance in random directions.
 
     Args:
@@ -94,11 +97,14 @@ def perturbation_sharpness(model, x, y, loss_fn=None, radius=0.05, directions=5,
         directions: random directions to average over. Defaults to `5`.
         normalize: `"filter"` or `"layer"`. Defaults to `"filter"`.
         seed: seed of the directions' own generator. Defaults to `0`.
+        symmetric: measure each direction's rise as `(loss(w + d) + loss(w - d)) / 2 - loss(w)`,
+            which removes the gradient term (for a quadratic loss it is exactly `d.H.d / 2`);
+            `False` uses `loss(w + d) - loss(w)`. Defaults to `True`.
 
     Returns:
-        `dict(base_loss, rise, rise_std, rises, radius, directions, normalize)`: the loss at the
-        weights, the mean (and sample std) of `loss(w + d) - loss(w)` over the directions, and
-        each direction's rise.
+        `dict(base_loss, rise, rise_std, rises, radius, directions, normalize, symmetric)`: the
+        loss at the weights, the mean (and sample std) of the rise over the directions, and each
+        direction's rise.
 
     Example:
         >>> s = perturbation_sharpness(model, x_val[:2000], y_val[:2000])  # doctest: +SKIP
@@ -113,13 +119,17 @@ def perturbation_sharpness(model, x, y, loss_fn=None, radius=0.05, directions=5,
         rises = []
         for _ in range(directions):
             d = random_direction(weights, radius, rng, normalize)
-            _assign(variables, [w + dw for w, dw in zip(weights, d)])
-            rises.append(mean_loss(model, x, y, loss_fn) - base)
+            losses = []
+            for sign in ((1.0, -1.0) if symmetric else (1.0,)):
+                _assign(variables, [w + sign * dw for w, dw in zip(weights, d)])
+                losses.append(mean_loss(model, x, y, loss_fn))
+            rises.append(float(np.mean(losses)) - base)
     finally:
         _assign(variables, weights)
     rises = np.array(rises)
     return {"base_loss": base, "rise": float(rises.mean()), "rise_std": float(rises.std(ddof=1)) if directions > 1 else 0.0,
-            "rises": rises.tolist(), "radius": radius, "directions": directions, "normalize": normalize}
+            "rises": rises.tolist(), "radius": radius, "directions": directions, "normalize": normalize,
+            "symmetric": symmetric}
 
 
 def _dot(a, b):

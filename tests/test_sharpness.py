@@ -79,3 +79,16 @@ def test_filter_and_layer_normalization_set_the_relative_size():
     assert np.linalg.norm(d) == pytest.approx(0.05 * np.linalg.norm(w))
     with pytest.raises(ValueError, match="normalize"):
         random_direction([w], 0.05, rng, "unit")
+
+
+def test_symmetric_rise_cancels_the_gradient_term_away_from_the_minimum():
+    """Regression guard: a one-sided rise at a non-minimum mixes in g.d and can even be negative."""
+    model, x, y = _problem(2)  # random initial weights: far from the least-squares minimum
+    mse = keras.losses.MeanSquaredError()
+    weights = [w.copy() for w in model.get_weights()]
+    sym = perturbation_sharpness(model, x, y, mse, radius=0.1, directions=4, seed=3)
+    one = perturbation_sharpness(model, x, y, mse, radius=0.1, directions=4, seed=3, symmetric=False)
+    rng = np.random.default_rng(3)
+    quad = [np.mean((x.astype(np.float64) @ random_direction(weights, 0.1, rng)[0]) ** 2) for _ in range(4)]
+    np.testing.assert_allclose(sym["rises"], quad, rtol=1e-2)
+    assert np.max(np.abs(np.array(one["rises"]) - quad)) > 10 * np.max(np.abs(np.array(sym["rises"]) - quad))
