@@ -2,9 +2,20 @@
 
 - `value_and_grads(model, x, y, loss_fn, training=False)` -> `(loss, grads)`: the mean loss of
   `model` on `(x, y)` and its gradients as NumPy arrays aligned with `model.trainable_variables`.
+  The loss is `loss_fn(y, model(x))` only: regularization penalties (`model.losses`) are left out.
+- `grads_of(fn, variables)` -> `(value, grads)`: the value of `fn()`, a scalar function of Keras
+  variables written with `keras.ops`, and its gradient with respect to each variable (NumPy),
+  or `None` where the backend reports the variable as disconnected from `fn` (TensorFlow and
+  PyTorch do; JAX returns zeros).
+- `backward_twice(fn, variables)` -> grads after two backward passes through `fn`, each done in
+  the backend's own idiom: PyTorch accumulates into `.grad` by itself (`loss.backward()` twice);
+  TensorFlow and JAX return fresh gradients per call, so the two are summed explicitly.
+- `ACCUMULATES`: whether the backend's idiom accumulates gradients implicitly.
+- `float64()`: a context manager inside which float64 arrays stay float64 (JAX needs
+  `jax_enable_x64`; the others always allow it).
 - `devices()` -> names of the accelerators the backend sees (empty on a CPU-only machine).
 
-`get()` returns the module of the current Keras backend.
+`get()` returns the module of the current Keras backend; an unknown backend is an error.
 """
 
 import importlib
@@ -20,13 +31,34 @@ def get(name=None):
     """The adapter module for backend `name` (default: the current Keras backend)."""
     name = name or keras.backend.backend()
     if name not in _MODULES:
-        raise SuiteError(f"no gradient adapter for backend {name!r}: use one of {', '.join(_MODULES)}")
+        raise SuiteError(f"no gradient adapter for backend {name!r}: use one of {', '.join(_MODULES)} "
+                         f"(set KERAS_BACKEND before starting Python)")
     return importlib.import_module(_MODULES[name])
 
 
 def value_and_grads(model, x, y, loss_fn, training=False):
     """Loss and per-variable gradients (NumPy) on the current backend; see the module docstring."""
     return get().value_and_grads(model, x, y, loss_fn, training)
+
+
+def grads_of(fn, variables):
+    """Value of `fn()` and its gradients with respect to `variables`; see the module docstring."""
+    return get().grads_of(fn, list(variables))
+
+
+def backward_twice(fn, variables):
+    """Gradients after two backward passes in the backend's idiom; see the module docstring."""
+    return get().backward_twice(fn, list(variables))
+
+
+def accumulates():
+    """Whether the current backend's idiom accumulates gradients over backward passes by itself."""
+    return get().ACCUMULATES
+
+
+def float64():
+    """Context manager in which float64 tensors keep their precision on the current backend."""
+    return get().float64()
 
 
 def devices():

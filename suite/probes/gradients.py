@@ -1,0 +1,114 @@
+"""Per-variable gradient statistics on a fixed probe set, at chosen epochs and optionally every N steps."""
+
+import keras
+import numpy as np
+
+from suite import backend
+from suite.probes.base import Probe, global_step
+
+
+def gradient_stats(grads_per_batch):
+    """Norm statistics of K minibatch gradients of each variable.
+
+    Args:
+        grads_per_batch: K lists of per-variable gradient arrays (one list per minibatch).
+
+    Returns:
+        `dict(norm, batch_norm_mean, batch_norm_var, noise)`, each a list over variables:
+        the L2 norm of the mean gradient, the mean and (population) variance over batches of
+        the per-batch gradient norm, and the mean over batches of `||g_b - g_mean||^2`.
+    """
+    out = {"norm": [], "batch_norm_mean": [], "batch_norm_var": [], "noise": []}
+    for per_var in zip(*grads_per_batch):
+        g = np.stack([np.asarray(a, dtype=np.float64).ravel() for a in per_var])  # (K, size)
+        mean = g.mean(axis=0)
+        norms = np.linalg.norm(g, axis=1)
+        out["norm"].append(float(np.linalg.norm(mean)))
+        out["batch_norm_mean"].append(float(norms.mean()))
+        out["batch_norm_var"].append(float(norms.var()))
+        out["noise"].append(float(((g - mean) ** 2).sum(axis=1).mean()))
+    return out
+
+
+class GradientProbe(Probe):
+    """Records per-variable gradient norms and minibatch-gradient noise on a fixed probe set.
+
+    The probe set is cut into `batches` minibatches of `batch_size`; at each recorded point the
+    gradient of `loss` on each minibatch is taken with `suite.backend.value_and_grads` in
+    inference mode (no dropout, no regularization penalty), so the numbers are the same on
+    every backend and training is not touched. A point is recorded before training (epoch 0),
+    at the end of each selected epoch and, with `every_steps`, every that many optimizer steps
+    up to `max_steps` (with `steps_per_execution > 1`, at the first step boundary Keras reports
+    after each multiple). `history` holds, per point, `epoch` (fractional for step points),
+    `step`, and per variable `norm`, `batch_norm_mean`, `batch_norm_var`, `noise`, plus `loss`.
+
+    Args:
+        x: probe inputs; at least `batch_size` samples.
+        y: probe targets.
+        loss: a Keras loss taking `(y, model output)`. Defaults to
+            `keras.losses.SparseCategoricalCrossentropy()`.
+        batch_size: minibatch size. Defaults to `32`.
+        batches: number of minibatches K (fewer if `x` is smaller). Defaults to `8`.
+        epochs: 1-based epochs to record; `None` records every epoch. Defaults to `None`.
+        every_steps: also record every N optimizer steps; `None` disables it. Defaults to `None`.
+        max_steps: last step at which step points are recorded; `None` for no limit.
+            Defaults to `None`.
+
+    Example:
+        >>> probe = GradientProbe(x_val[:256], y_val[:256])
+        >>> model.fit(x, y, epochs=3, callbacks=[probe])  # doctest: +SKIP
+        >>> probe.history["norm"][-1]  # one value per trainable variable  # doctest: +SKIP
+    """
+
+    def __init__(self, x, y, loss=None, batch_size=32, batches=8, epochs=None, every_steps=None, max_steps=None):
+        super().__init__(epochs)
+        n = min(int(batches), len(x) // int(batch_size))
+        if n < 1:
+            raise ValueError(f"GradientProbe needs at least batch_size={batch_size} probe samples, got {len(x)}: "
+                             "pass more samples or a smaller `batch_size`")
+        if every_steps is not None and every_steps < 1:
+            raise ValueError(f"every_steps must be a positive integer or None, got {every_steps}")
+        self.x = [np.asarray(x[i * batch_size:(i + 1) * batch_size]) for i in range(n)]
+        self.y = [np.asarray(y[i * batch_size:(i + 1) * batch_size]) for i in range(n)]
+        self.loss = loss if loss is not None else keras.losses.SparseCategoricalCrossentropy()
+        self.batch_size, self.batches = int(batch_size), n
+        self.every_steps, self.max_steps = every_steps, max_steps
+        if every_steps is not None:
+            # Only then a batch hook: Keras dispatches batch ends asynchronously unless a callback has one.
+            self.on_train_batch_end = self._on_step
+
+    def _reset(self):
+        self.history = {"epoch": [], "step": [], "variables": [v.path for v in self.model.trainable_variables],
+                        "batches": self.batches, "batch_size": self.batch_size,
+                        "norm": [], "batch_norm_mean": [], "batch_norm_var": [], "noise": [], "loss": []}
+        self._epoch, self._epoch_start, self._steps_per_epoch = 0, 0, self.params.get("steps") if self.params else None
+
+    def _record(self, epoch, step):
+        if self.history["step"] and self.history["step"][-1] == step and step > 0:
+            return  # a step point already recorded this state
+        model = self.model
+        losses, grads = [], []
+        for xb, yb in zip(self.x, self.y):
+            loss, g = backend.value_and_grads(model, xb, yb, self.loss, training=False)
+            losses.append(loss)
+            grads.append(g)
+        stats = gradient_stats(grads)
+        self.history["epoch"].append(float(epoch))
+        self.history["step"].append(int(step))
+        for key, values in stats.items():
+            self.history[key].append(values)
+        self.history["loss"].append(float(np.mean(losses)))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+        if self.every_steps is not None:
+            self._epoch_start = global_step(self.model)
+
+    def _on_step(self, batch, logs=None):
+        step = self._epoch_start + batch + 1
+        if self.max_steps is not None and step > self.max_steps:
+            return
+        last = self.history["step"][-1] if self.history["step"] else 0
+        if step // self.every_steps > last // self.every_steps:
+            per_epoch = self._steps_per_epoch or (batch + 1)
+            self._timed_record(self._epoch + (batch + 1) / per_epoch, step)
