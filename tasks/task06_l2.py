@@ -97,7 +97,7 @@ def analyze(runs, ctx):
     w.setup("data", f"MNIST, {runs.of(arms[0])[0]['data']} (validation = last 5k training images)")
     w.setup("training", f"Adam {c0['lr']:g}, batch {c0['batch_size']}, {epochs} epochs, no early stopping "
                         "(the epoch of best validation accuracy is reported instead)")
-    w.setup("validation cross-entropy", "Keras's val_loss minus lambda * ||W||^2 at the same weights (the "
+    w.setup("validation cross-entropy", "Keras's val_loss minus lambda * sum(W^2) at the same weights (the "
                                         "penalty Keras adds); test cross-entropy likewise")
     table = tables.summary_table(runs, arms, {
         "test acc (%)": ("test_accuracy", 100, 2),

@@ -166,8 +166,9 @@ def analyze(runs, ctx):
     w.setup("data", f"MNIST, {runs.of(arms[0])[0]['data']} (validation = last 5k training images)")
     w.setup("training", f"Adam {c0['lr']:g} for every batch size (not rescaled), {epochs} epochs for every arm, "
                         "no early stopping (its epoch is reported as 'best epoch')")
-    w.setup("gradient noise", "mean over minibatches of ||g_b - mean g||^2 (all variables, inference mode) on the first "
-                              f"training images: up to 32 minibatches of the arm's own size within {c0['probe_n']} images "
+    w.setup("gradient noise", "mean over minibatches of the squared distance of each minibatch gradient from their "
+                              "mean (all variables, inference mode) on the first training images: up to 32 "
+                              f"minibatches of the arm's own size within {c0['probe_n']} images "
                               f"(batch 512: 4), and 32 of {c0['probe_batch']} for the common measure")
     w.setup("sharpness", f"on the first {c0['sharp_n']} training images, inference mode: mean cross-entropy rise over "
                          f"{c0['directions']} random directions, each kernel column moved by ±{c0['radius']:.0%} of its "

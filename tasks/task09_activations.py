@@ -105,7 +105,7 @@ def analyze(runs, ctx):
     w.setup("data", f"MNIST, {runs.of(arms[0])[0]['data']} (validation = last 5k training images)")
     w.setup("training", f"Adam {c0['lr']:g}, batch {c0['batch_size']}, {epochs} epochs, no early stopping")
     w.setup("activation probe", f"hidden layer outputs on the first {c0['probe_size']} training images, inference "
-                                "mode; inactive unit = output <= 0 on every one of them; saturated = |a| > 99% of "
+                                "mode; inactive unit = output <= 0 on every one of them; saturated = abs(a) > 99% of "
                                 "the bound (tanh, sigmoid)")
     table = tables.summary_table(runs, arms, {
         "test acc (%)": ("test_accuracy", 100, 2),
