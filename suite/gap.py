@@ -7,6 +7,11 @@ removes the first two: at the end of every epoch it evaluates the model (`traini
 fixed subset of the training images, on the same weights the validation numbers use, and adds
 `train_eval_loss` and `train_eval_accuracy` to that epoch's logs (so they land in the history).
 `add_gaps` then turns a history into gap curves.
+
+The probe draws no random numbers itself. On the torch backend, though, `evaluate` advances the
+global random state, so a model with dropout gets other masks after the first epoch than it would
+without the probe: the same training procedure on another random stream (without dropout the
+weights are identical, which tests/test_task05.py checks).
 """
 
 import keras
