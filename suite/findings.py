@@ -24,15 +24,19 @@ def ranking(values_by_arm, higher_is_better=True):
     return [(a, stats.compare(values_by_arm[a], best)) for a in order]
 
 
-def best_sentence(values_by_arm, label, unit="", scale=1.0, digits=2, higher_is_better=True):
-    """'Highest X: A (m ± s); reliably ahead of B, C; within the seed spread of D.'"""
+def best_sentence(values_by_arm, label, unit="", scale=1.0, digits=2, higher_is_better=True, diff_unit=None):
+    """'Highest X: A (m ± s); reliably ahead of B (-d), C (-d); within the seed spread of D.'
+
+    `unit` follows the values, `diff_unit` (default: `unit`) the differences, e.g. `"%"` and
+    `" pts"` for accuracies."""
+    diff_unit = unit if diff_unit is None else diff_unit
     ranked = ranking(values_by_arm, higher_is_better)
     if not ranked:
         return f"No arm produced a finite {label}."
     best = ranked[0][0]
     word = "Highest" if higher_is_better else "Lowest"
     s = f"{word} {label}: **{best}** ({stats.summarize(values_by_arm[best]).fmt(digits, scale)}{unit})"
-    behind = [f"{a} ({c.diff * scale:+.{digits}f}{unit})" for a, c in ranked[1:] if c.conclusive]
+    behind = [f"{a} ({c.diff * scale:+.{digits}f}{diff_unit})" for a, c in ranked[1:] if c.conclusive]
     tied = [a for a, c in ranked[1:] if not c.conclusive]
     if behind:
         s += "; reliably ahead of " + ", ".join(behind)

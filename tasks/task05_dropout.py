@@ -142,7 +142,7 @@ def analyze(runs, ctx):
     _figure(w, runs, arms)
 
     metric = lambda key: {a: runs.metric(a, key) for a in arms}  # noqa: E731
-    w.finding(findings.best_sentence(metric("test_accuracy"), "test accuracy", " pts", scale=100))
+    w.finding(findings.best_sentence(metric("test_accuracy"), "test accuracy", "%", diff_unit=" pts", scale=100))
     w.finding(findings.best_sentence(metric("best_val_loss"), "best validation loss", digits=4, higher_is_better=False))
     w.finding(findings.best_sentence(metric("loss_gap"), f"loss gap at epoch {c['epochs']} (validation minus "
                                      "inference-mode training loss)", digits=4, higher_is_better=False))

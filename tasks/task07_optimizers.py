@@ -186,7 +186,7 @@ def analyze(runs, ctx):
     w.figure(fig, "test_accuracy", "Final test accuracy: mean ± std (bar), each seed (dot)")
 
     acc = {a: runs.metric(a, "test_accuracy") for a in arms}
-    w.finding(findings.best_sentence(acc, "test accuracy", " pts", scale=100))
+    w.finding(findings.best_sentence(acc, "test accuracy", "%", diff_unit=" pts", scale=100))
     speed = {a: findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1) for a in arms}
     if all((v > epochs).all() for v in speed.values()):
         w.finding(f"No optimizer reached {TARGET:.0%} validation accuracy within {epochs} epochs.")
