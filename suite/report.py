@@ -25,6 +25,7 @@ class AnalysisContext:
     profile: str
     selection: Runs
     writeup: Writeup
+    others: dict = None  # {backend: Runs} of the same task and profile on the other backends, if stored
 
 
 def _hours(seconds):
@@ -60,9 +61,9 @@ def build(task_id, backend, profile, results_dir, submission_dir):
               f"rebuild with `python -m suite.report {task_id} --backend {backend} --profile {profile}`.")
     w = Writeup(task_id, entry.report, entry.title, entry.question, header)
     _setup(w, list(selection) + list(runs), backend, profile)
-    module.analyze(runs, AnalysisContext(entry, backend, profile, selection, w))
     others = {b: ResultStore(results_dir, task_id, b, profile).load("main") for b in BACKENDS if b != backend}
     others = {b: r for b, r in others.items() if len(r)}
+    module.analyze(runs, AnalysisContext(entry, backend, profile, selection, w, others))
     if others:
         metric, label, scale = getattr(module, "HEADLINE", ("test_accuracy", "test accuracy (%)", 100.0))
         table = cross_backend({backend: runs, **others}, metric, label, scale)

@@ -14,7 +14,7 @@ import pytest
 from conftest import BACKENDS, ROOT
 
 sys.path.insert(0, str(ROOT / "tests"))
-from backend_grads_worker import batch, weights  # noqa: E402  (NumPy only; the worker imports Keras lazily)
+from backend_grads_worker import batch, weights  # noqa: E402  (loads Keras on the test's backend; unused here)
 
 WORKER = ROOT / "tests" / "backend_grads_worker.py"
 FLOAT64_RTOL = 1e-7  # float64 gradients vs float64 central differences (eps 1e-6): relative error per variable
