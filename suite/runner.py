@@ -110,7 +110,7 @@ def run_module(entry, module, profile, results_dir, fresh=False, options=None):
     progress = Progress(f"{entry.id} {backend} {profile.name}", 0)
     progress.plan(sum(c.epochs for c in selection), final=not selection)
     _announce(entry, module, profile, backend, selection, progress)
-    options = options or {}
+    options = {"results_dir": str(results_dir), **(options or {})}
     _run_stage(entry, module, store, "select", selection, [SELECT_SEED], profile, backend, progress, options)
     configs = module.grid(profile, store.load("select") if selection else None)
     progress.plan(sum(c.epochs for c in configs) * profile.seeds)

@@ -60,7 +60,7 @@ def epochs_to_reach(curve, threshold):
     return float(hits[0] + 1) if len(hits) else math.nan
 
 
-def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), progress=None):
+def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), progress=None, train_data=None):
     """Compile, train on `data.x_train`, validate each epoch, and evaluate on the test set.
 
     Args:
@@ -71,6 +71,9 @@ def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), pro
         batch_size: training minibatch size.
         callbacks: extra callbacks (probes, early stopping), run before progress reporting.
         progress: a `suite.progress.Progress`, or `None` for silence.
+        train_data: a `keras.utils.PyDataset` of training batches (e.g. augmented on the fly,
+            `suite.data.augment.AugmentedBatches`) to train on instead of `data.x_train,
+            data.y_train`; it sets its own batch size. Defaults to `None`.
 
     Returns:
         `dict(metrics=..., history=..., status=...)`: `history` has one value per epoch for
@@ -82,7 +85,8 @@ def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), pro
                   **compile_settings())
     timer, guard = EpochTimer(), DivergenceGuard()
     extra = [ProgressCallback(progress)] if progress else []
-    fit = model.fit(data.x_train, data.y_train, batch_size=batch_size, epochs=epochs,
+    train = (data.x_train, data.y_train, batch_size) if train_data is None else (train_data, None, None)
+    fit = model.fit(*train[:2], batch_size=train[2], epochs=epochs,
                     validation_data=(data.x_val, data.y_val), validation_batch_size=EVAL_BATCH,
                     callbacks=[timer, guard, *callbacks, *extra], verbose=0)
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}

@@ -25,3 +25,14 @@ def initializers(conventions, fan_in):
     bound = 1.0 / math.sqrt(fan_in)
     return {"kernel_initializer": keras.initializers.VarianceScaling(1 / 3, "fan_in", "uniform"),
             "bias_initializer": keras.initializers.RandomUniform(-bound, bound)}
+
+
+def batchnorm(conventions):
+    """`dict(momentum=..., epsilon=...)` for `keras.layers.BatchNormalization`.
+
+    PyTorch's BatchNorm updates its running statistics with momentum 0.1 in its own sense
+    (new = 0.9 * old + 0.1 * batch), which is Keras `momentum=0.9`, and uses epsilon 1e-5;
+    Keras defaults to momentum 0.99 and epsilon 1e-3.
+    """
+    check(conventions)
+    return {"momentum": 0.99, "epsilon": 1e-3} if conventions == "keras" else {"momentum": 0.9, "epsilon": 1e-5}
