@@ -129,13 +129,14 @@ def analyze(runs, ctx):
     plots.bars(ax[1], runs, arms, "test_accuracy", "test accuracy (%)", scale=100)
     plots.zoom_to_data(ax[1], runs, arms, "test_accuracy", scale=100)
     w.figure(fig, "histograms", "Left: hidden-kernel weights after the last epoch (all seeds pooled; the initial "
-                                "Glorot-uniform histogram dashed; values beyond ±0.5 fall in the edge bins). Right: test accuracy, mean ± std and each seed")
+                                "Glorot-uniform histogram dashed; values beyond ±0.5 fall in the edge bins). Right: test "
+                                "accuracy, mean ± std and each seed")
 
     norm = {a: runs.metric(a, "kernel_norm") for a in arms}
     w.finding(findings.best_sentence(norm, "final hidden-kernel norm", digits=2, higher_is_better=False)
               + f" Initial norm: {stats.summarize(runs.metric(arms[0], 'kernel_norm_init')).fmt(2)}.")
-    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", " pts",
-                                     scale=100))
+    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", "%",
+                                     scale=100, diff_unit=" pts"))
     w.finding(findings.best_sentence({a: runs.metric(a, "gap_pts") for a in arms},
                                      "train-minus-validation accuracy gap at the last epoch", " pts",
                                      higher_is_better=False))

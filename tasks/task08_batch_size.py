@@ -208,8 +208,8 @@ def analyze(runs, ctx):
     w.figure(fig, "sharpness", "Sharpness of the final weights, time per epoch and test accuracy: mean ± std (bar), "
                                "each seed (dot)")
 
-    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", " pts",
-                                     scale=100))
+    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", "%",
+                                     scale=100, diff_unit=" pts"))
     w.finding(findings.best_sentence({a: runs.metric(a, "fastest_epoch_s") for a in arms},
                                      "time of the fastest epoch after the first", " s",
                                      higher_is_better=False)

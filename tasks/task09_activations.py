@@ -135,8 +135,8 @@ def analyze(runs, ctx):
     plots.zoom_to_data(ax[0], runs, arms, "test_accuracy", scale=100)
     w.figure(fig, "test_accuracy", "Final test accuracy: mean ± std (bar), each seed (dot)")
 
-    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", " pts",
-                                     scale=100))
+    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", "%",
+                                     scale=100, diff_unit=" pts"))
     speed = {a: findings.censored(runs.metric(a, "epochs_to_target"), epochs + 1) for a in arms}
     w.finding(findings.best_sentence(speed, f"epochs to {TARGET:.0%} validation accuracy (never reached = {epochs + 1})",
                                      digits=1, higher_is_better=False))

@@ -163,8 +163,8 @@ def analyze(runs, ctx):
     w.finding(findings.best_sentence({a: runs.metric(a, "eff_rank_final") for a in arms},
                                      "effective rank of the trained kernel", digits=1)
               + f" At initialization: {stats.summarize(runs.metric(arms[0], 'eff_rank_init')).fmt(1)}.")
-    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", " pts",
-                                     scale=100))
+    w.finding(findings.best_sentence({a: runs.metric(a, "test_accuracy") for a in arms}, "test accuracy", "%",
+                                     scale=100, diff_unit=" pts"))
     if "l2_0.01" in arms and "plain" in arms:
         std_cmp = stats.compare(std["l2_0.01"], std["plain"])
         mag = stats.compare(runs.metric("l2_0.01", "mean_abs_final"), runs.metric("plain", "mean_abs_final"))
