@@ -58,5 +58,6 @@ def describe():
         "cpu": f"{cpu_name()} ({os.cpu_count()} cores)",
         "platform": platform.platform(terse=True),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if k in os.environ},
         "git_commit": commit or "unknown",
     }
