@@ -44,6 +44,8 @@ def _parser(report_only):
         p.add_argument("--epochs", type=_positive_int, help="epochs per arm (overrides the profile)")
         p.add_argument("--subset", type=_positive_int, help="training examples (overrides the profile)")
         p.add_argument("--fresh", action="store_true", help="discard stored results of this backend/profile")
+        p.add_argument("--deterministic", action="store_true",
+                       help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
         p.add_argument("--images", nargs="+", default=[], help="your own digit images (task02)")
         p.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
     return p
@@ -65,8 +67,8 @@ def _list():
                     f"{p} " + ", ".join(f"{b} {s / 60:.1f} min" for b, s in by.items()) for p, by in cost.items()))
 
 
-def _set_backend(name):
-    """Fix the Keras backend for this process before keras is imported."""
+def _set_backend(name, deterministic=False):
+    """Fix the Keras backend (and determinism settings) for this process before keras is imported."""
     if "keras" in sys.modules:
         import keras
 
@@ -74,6 +76,11 @@ def _set_backend(name):
             raise SuiteError(f"keras is already loaded with backend {keras.backend.backend()}; "
                              f"set KERAS_BACKEND={name} before starting Python")
     os.environ["KERAS_BACKEND"] = name
+    from suite import backend
+
+    backend.prepare(deterministic)
+    if deterministic:
+        backend.enable_determinism()
 
 
 def _forwarded(args):
@@ -83,8 +90,9 @@ def _forwarded(args):
     for flag in ("seeds", "epochs", "subset"):
         if getattr(args, flag) is not None:
             out += [f"--{flag}", str(getattr(args, flag))]
-    if args.fresh:
-        out.append("--fresh")
+    for flag in ("fresh", "deterministic"):
+        if getattr(args, flag):
+            out.append(f"--{flag}")
     if args.images:
         out += ["--images", *args.images]
     return out
@@ -127,7 +135,7 @@ def cli(argv=None, report_only=False):
             if not report_only:
                 _each_backend(args)
             backend = BACKENDS[0]  # the reference backend of the writeup
-        _set_backend(backend)
+        _set_backend(backend, getattr(args, "deterministic", False))
         from suite import report, runner
 
         for task in tasks:

@@ -1,14 +1,22 @@
 """Train the same small model twice with the same seed on the current backend; print 'identical' or the diff.
 
-Run as a script (`KERAS_BACKEND=torch python tests/determinism_check.py`) by test_reliability.py.
+Run as a script (`KERAS_BACKEND=torch python tests/determinism_check.py [--deterministic]`) by
+test_reliability.py; `--deterministic` turns on the backends' deterministic kernels first, as
+`suite.run --deterministic` does.
 """
 
-import keras
-import numpy as np
+import sys
 
-from suite.data import mnist
-from suite.models.mlp import mlp
-from suite.training import fit_classifier
+from suite import backend
+
+backend.prepare(deterministic="--deterministic" in sys.argv)
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+
+from suite.data import mnist  # noqa: E402
+from suite.models.mlp import mlp  # noqa: E402
+from suite.training import fit_classifier  # noqa: E402
 
 
 def once():
@@ -20,6 +28,8 @@ def once():
 
 
 if __name__ == "__main__":
+    if "--deterministic" in sys.argv:
+        backend.enable_determinism()
     (h1, w1), (h2, w2) = once(), once()
     same = h1 == h2 and all(np.array_equal(a, b) for a, b in zip(w1, w2))
     print("identical" if same else f"differ: {h1} vs {h2}")

@@ -51,9 +51,10 @@ def test_killed_run_resumes_to_the_same_results(tmp_path, mnist_available):
     assert _stored(killed) == _stored(clean)
 
 
+@pytest.mark.parametrize("flags", [[], ["--deterministic"]])
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_same_seed_same_numbers(backend, mnist_available):
-    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "determinism_check.py")], cwd=ROOT,
+def test_same_seed_same_numbers(backend, flags, mnist_available):
+    proc = subprocess.run([sys.executable, str(ROOT / "tests" / "determinism_check.py"), *flags], cwd=ROOT,
                           env={**os.environ, "KERAS_BACKEND": backend, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -14,21 +14,30 @@
 - `float64()`: a context manager inside which float64 arrays stay float64 (JAX needs
   `jax_enable_x64`; the others always allow it).
 - `devices()` -> names of the accelerators the backend sees (empty on a CPU-only machine).
+- `enable_determinism()`: the backend's switch for deterministic kernels (see `prepare`).
 
 `get()` returns the module of the current Keras backend; an unknown backend is an error.
 """
 
 import importlib
-
-import keras
+import os
 
 from suite import SuiteError
+
+# Read by the libraries when they load, so `prepare` sets them before keras is imported.
+_DETERMINISM_ENV = {
+    "XLA_FLAGS": "--xla_gpu_deterministic_ops=true",  # JAX (and TF's XLA) on GPU
+    "CUBLAS_WORKSPACE_CONFIG": ":4096:8",  # deterministic cuBLAS for torch
+    "TF_CUDNN_DETERMINISTIC": "1",
+}
 
 _MODULES = {"tensorflow": "suite.backend.tensorflow", "jax": "suite.backend.jax", "torch": "suite.backend.torch"}
 
 
 def get(name=None):
     """The adapter module for backend `name` (default: the current Keras backend)."""
+    import keras  # here, so that `prepare` can run before keras is imported
+
     name = name or keras.backend.backend()
     if name not in _MODULES:
         raise SuiteError(f"no gradient adapter for backend {name!r}: use one of {', '.join(_MODULES)} "
@@ -63,3 +72,23 @@ def float64():
 
 def devices():
     return get().devices()
+
+
+def prepare(deterministic=False):
+    """Set what the backends read at import time; call before `keras` is imported.
+
+    On a CPU the suite's runs are deterministic already (same seed, same numbers: tested per
+    backend). On a GPU, XLA's and cuDNN's fastest kernels use atomics and autotuning whose
+    results vary run to run; `deterministic=True` asks each backend for deterministic ones,
+    at some cost in speed.
+    """
+    if deterministic:
+        for key, value in _DETERMINISM_ENV.items():
+            current = os.environ.get(key, "")
+            if value not in current:
+                os.environ[key] = f"{current} {value}".strip() if key == "XLA_FLAGS" else value
+
+
+def enable_determinism():
+    """After import: the current backend's deterministic-kernel switch (with `prepare(True)` before)."""
+    get().enable_determinism()

@@ -94,3 +94,7 @@ def float64():
 
 def devices():
     return [str(d) for d in jax.devices() if d.platform != "cpu"]
+
+
+def enable_determinism():
+    """Nothing to do after import: XLA reads `--xla_gpu_deterministic_ops` from XLA_FLAGS (see `prepare`)."""

@@ -34,3 +34,8 @@ def float64():
 
 def devices():
     return [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
+
+
+def enable_determinism():
+    """Deterministic kernels (GPU included); some ops then raise instead of running nondeterministically."""
+    tf.config.experimental.enable_op_determinism()

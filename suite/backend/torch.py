@@ -47,3 +47,9 @@ def devices():
     if torch.cuda.is_available():
         return [f"cuda:{i} {torch.cuda.get_device_name(i)}" for i in range(torch.cuda.device_count())]
     return []
+
+
+def enable_determinism():
+    """Deterministic algorithms only (an error where none exists) and no cuDNN autotuning."""
+    torch.use_deterministic_algorithms(True)
+    torch.backends.cudnn.benchmark = False
