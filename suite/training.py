@@ -85,8 +85,11 @@ def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), pro
                   **compile_settings())
     timer, guard = EpochTimer(), DivergenceGuard()
     extra = [ProgressCallback(progress)] if progress else []
-    train = (data.x_train, data.y_train, batch_size) if train_data is None else (train_data, None, None)
-    fit = model.fit(*train[:2], batch_size=train[2], epochs=epochs,
+    if train_data is None:
+        x, y, batch = data.x_train, data.y_train, batch_size
+    else:
+        x, y, batch = train_data, None, None  # a PyDataset yields (x, y) batches of its own size
+    fit = model.fit(x, y, batch_size=batch, epochs=epochs,
                     validation_data=(data.x_val, data.y_val), validation_batch_size=EVAL_BATCH,
                     callbacks=[timer, guard, *callbacks, *extra], verbose=0)
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
