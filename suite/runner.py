@@ -61,6 +61,7 @@ def _announce(entry, module, profile, backend, selection, progress):
 
 
 def _run_stage(entry, module, store, stage, configs, seeds, profile, backend, progress, options):
+    inputs = as_stored({k: v for k, v in options.items() if k != "results_dir" and v})  # e.g. --images
     for config in configs:
         for seed in seeds:
             if store.has(stage, config.name, seed):
@@ -68,6 +69,9 @@ def _run_stage(entry, module, store, stage, configs, seeds, profile, backend, pr
                 if stored["config"] != as_stored(dataclasses.asdict(config)):
                     raise SuiteError(f"{store.path(stage, config.name, seed)} was stored with another config; "
                                      f"rerun with --fresh to start over")
+                if stored.get("options", {}) != inputs:
+                    raise SuiteError(f"{store.path(stage, config.name, seed)} was stored with other inputs "
+                                     f"({stored.get('options', {})} vs {inputs}); rerun with --fresh to start over")
                 progress.skip(config.epochs)
                 continue
             progress.start(f"{stage} {config.name} seed {seed}")
@@ -78,7 +82,7 @@ def _run_stage(entry, module, store, stage, configs, seeds, profile, backend, pr
             out = module.train(config, ctx)
             store.save({
                 "task": entry.id, "backend": backend, "profile": profile.name, "stage": stage,
-                "arm": config.name, "seed": seed, "config": dataclasses.asdict(config),
+                "arm": config.name, "seed": seed, "config": dataclasses.asdict(config), "options": inputs,
                 **out, "wall_s": time.perf_counter() - t0,
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "env": environment.describe(),

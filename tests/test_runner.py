@@ -73,6 +73,13 @@ def test_stored_results_of_another_config_are_not_mixed_in(tmp_path):
         runner.run_module(ENTRY, other, make_profile("smoke"), tmp_path)
 
 
+def test_stored_results_made_with_other_inputs_are_not_mixed_in(tmp_path):
+    runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["a.png"]})
+    runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["a.png"]})
+    with pytest.raises(SuiteError, match="other inputs.*--fresh"):
+        runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["b.png"]})
+
+
 def test_a_diverging_arm_is_recorded_and_the_study_goes_on(tmp_path):
     store = runner.run_module(ENTRY, _task([1e30, 0.1], []), make_profile("smoke"), tmp_path)
     runs = {r["arm"]: r for r in store.load("main")}
