@@ -15,9 +15,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from suite import findings, plots, stats, tables
+from suite import cifar_training, findings, plots, stats, tables
 from suite.cifar_training import Config, protocol, weights_path
-from suite import cifar_training
 from suite.data.cifar10 import CLASSES
 
 ORIGINAL = {"plain": (88.65, 74.18), "crop_flip": (69.11, 76.25)}  # train / test %, seeds/004
@@ -78,8 +77,8 @@ def _class_table(runs):
 
 
 def _confusion_figure(w, runs):
-    fig, ax = plots.panels(2, width=4.6, height=4.2)
-    for axis, arm in zip(ax, ("plain", "crop_flip")):
+    fig, ax = plots.panels(2, width=5.0, height=4.2)
+    for k, (axis, arm) in enumerate(zip(ax, ("plain", "crop_flip"))):
         m = np.mean([np.asarray(r["confusion"], float) for r in runs.of(arm)], axis=0)
         m = m / m.sum(axis=1, keepdims=True) * 100
         axis.imshow(m, cmap="Blues", vmin=0, vmax=100)
@@ -88,9 +87,10 @@ def _confusion_figure(w, runs):
                 axis.text(j, i, f"{m[i, j]:.0f}", ha="center", va="center", fontsize=6,
                           color="white" if m[i, j] > 50 else "black")
         axis.set_xticks(range(10), CLASSES, rotation=90, fontsize=7)
-        axis.set_yticks(range(10), CLASSES, fontsize=7)
+        axis.set_yticks(range(10), CLASSES if k == 0 else [], fontsize=7)
         axis.set_xlabel("predicted")
-        axis.set_ylabel("true")
+        if k == 0:
+            axis.set_ylabel("true")
         axis.set_title(f"{arm} (% of true class, seed mean)", fontsize=9)
     w.figure(fig, "confusion", "Test confusion matrices, row-normalized, mean over seeds")
 
@@ -148,8 +148,7 @@ def analyze(runs, ctx):
     w.table(_class_table(runs), "Per-class test accuracy (mean ± std over seeds; difference ± 95% half-width)")
 
     fig, ax = plots.panels(3)
-    plots.curves(ax[0], runs, arms, "clean_train_accuracy", f"clean train acc., {cifar_training.CLEAN_TRAIN_PROBE} "
-                 "imgs (%)", scale=100)
+    plots.curves(ax[0], runs, arms, "clean_train_accuracy", "clean train accuracy (%)", scale=100)
     plots.curves(ax[1], runs, arms, "val_accuracy", "validation accuracy (%)", scale=100)
     for arm in arms:
         gap = (runs.history(arm, "clean_train_accuracy") - runs.history(arm, "val_accuracy")) * 100
@@ -157,8 +156,9 @@ def analyze(runs, ctx):
     ax[2].set(xlabel="epoch", ylabel="clean train - validation (pts)")
     ax[2].grid(alpha=0.3)
     ax[0].legend(fontsize=7)
-    w.figure(fig, "curves", "Clean training accuracy, validation accuracy and their gap per epoch "
-                            "(seed mean; bands: min-max over seeds)")
+    probe = min(cifar_training.CLEAN_TRAIN_PROBE, c0["train_size"] or 45000)
+    w.figure(fig, "curves", f"Clean training accuracy (first {probe} training images, unaugmented, inference mode), "
+                            "validation accuracy and their gap per epoch (seed mean; bands: min-max over seeds)")
     _confusion_figure(w, runs)
 
     acc = {a: runs.metric(a, "test_accuracy") for a in arms}
@@ -181,6 +181,23 @@ def analyze(runs, ctx):
                  for k in ("final_train_accuracy", "test_accuracy")]
             w.finding(f"Dropout 0.5 minus 0 ({aug}): running train accuracy {findings.describe(d[0], 100, ' pts')}, "
                       f"test accuracy {findings.describe(d[1], 100, ' pts')}.")
+    late = {a: runs.history(a, "clean_train_accuracy") for a in arms}
+    if all(h.shape[1] > 2 for h in late.values()):
+        w.finding(f"Clean training accuracy gained over the last 2 of {c0['epochs']} epochs (pts, mean ± std; "
+                  "positive = still learning when training stopped): "
+                  + ", ".join(f"{a} {stats.summarize(h[:, -1] - h[:, -3]).fmt(1, 100)}" for a, h in late.items()) + ".")
+    for orig_arm, (tr, te) in ORIGINAL.items():
+        dist = {a: float(np.hypot(stats.summarize(runs.metric(a, "final_train_accuracy")).mean * 100 - tr,
+                                  stats.summarize(runs.metric(a, "test_accuracy_exact")).mean * 100 - te)) for a in arms}
+        near = min(dist, key=dist.get)
+        w.finding(f"Nearest arm to the original {orig_arm} row ({tr}/{te}, running train / exact test): **{near}** "
+                  f"({dist[near]:.1f} pts away; " + ", ".join(f"{a} {d:.1f}" for a, d in dist.items() if a != near) + ").")
+    if "crop_flip_drop0" in acc:
+        d = [stats.compare(runs.metric("crop_flip_drop0", k), runs.metric("plain_drop0", k))
+             for k in ("final_train_accuracy", "test_accuracy", "gap_running")]
+        w.finding("Without dropout, crop+flip minus none: running train accuracy "
+                  f"{findings.describe(d[0], 100, ' pts')}, test accuracy {findings.describe(d[1], 100, ' pts')}, "
+                  f"running gap {findings.describe(d[2], 100, ' pts')}.")
     gains = [(n, stats.compare(runs.metric("crop_flip", f"class_acc_{n}"), runs.metric("plain", f"class_acc_{n}")))
              for n in CLASSES]
     up = [f"{n} ({c.diff * 100:+.1f})" for n, c in gains if c.verdict == "greater"]

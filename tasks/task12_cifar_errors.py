@@ -139,8 +139,8 @@ def analyze(runs, ctx):
     w.setup("masks", "centre square hidden vs everything outside a centre square hidden, mean-colour fill; hidden "
                      "fractions " + ", ".join(f"{r0['metrics'][f'hidden_centre_{f:g}']:.1%} vs "
                                              f"{r0['metrics'][f'hidden_border_{f:g}']:.1%}" for f in FRACTIONS))
-    w.table(_pair_table(runs, arms), f"Largest confusion pairs on the test set ({r0['data'].split(' / ')[2]}; "
-            "both directions summed)",
+    w.table(_pair_table(runs, arms), f"Largest confusion pairs on all {int(np.sum(r0['confusion']))} test images "
+            "(both directions summed)",
             floatfmt=".1f")
 
     rows = []
@@ -162,9 +162,9 @@ def analyze(runs, ctx):
     for i, arm in enumerate(arms):
         v = np.array([runs.metric(arm, f"mask_drop_{k}") for k in keys]) * 100
         ax[1].bar(np.arange(len(keys)) + 0.4 * i, v.mean(axis=1), 0.4, yerr=v.std(axis=1, ddof=1) if v.shape[1] > 1 else 0,
-                  label=arm, capsize=3)
-    ax[1].set_xticks(np.arange(len(keys)) + 0.2, [k.replace("_", " ") for k in keys])
-    ax[1].set_ylabel("accuracy lost (pts)")
+                  label=arm, capsize=3, color=f"C{i}")
+    ax[1].set_xticks(np.arange(len(keys)) + 0.2, [f"{k}\n{f:.0%}" for f in FRACTIONS for k in ("centre", "border")])
+    ax[1].set_ylabel("accuracy lost, area hidden (pts)")
     for a in ax:
         a.grid(alpha=0.3)
     w.figure(fig, "probes", "Accuracy vs shift (seed mean, band min-max) and accuracy lost with the centre or "
@@ -179,6 +179,12 @@ def analyze(runs, ctx):
                   f"{stats.summarize(runs.metric(arm, 'null_top_share_mean')).fmt(1, 100)}% "
                   f"(99th percentile {stats.summarize(q99).fmt(1, 100)}%). Named pairs rank "
                   + ", ".join(f"{p} #{r}" for p, r in _named_ranks(runs, arm).items()) + " of 45.")
+    if len(arms) == 2:
+        w.finding("Absolute probe accuracy, crop+flip minus none: " + ", ".join(
+            f"{label} {findings.describe(stats.compare(runs.metric('crop_flip', k), runs.metric('plain', k)), 100, ' pts')}"
+            for label, k in (("unshifted", "shift_0"), ("4 px", "shift_4"), ("8 px", "shift_8"),
+                             ("border 25% hidden", "mask_border_0.25"), ("centre 25% hidden", "mask_centre_0.25")))
+            + " (the drops in the claims below are measured from each model's own unshifted accuracy).")
     for arm in arms:
         c = stats.compare(runs.metric(arm, "mask_drop_centre_0.25"), runs.metric(arm, "mask_drop_border_0.25"))
         w.finding(f"{arm}: accuracy lost with the centre hidden minus with the border hidden (about 25% each): "
