@@ -69,6 +69,12 @@ def build(task_id, backend, profile, results_dir, submission_dir):
         table = cross_backend({backend: runs, **others}, metric, label, scale)
         w.table(table, f"{label} and seconds per epoch on each backend ({profile} profile; "
                        f"agreement by the rule below, against {backend})", section="crossbackend")
+        threads = {b: r.records[0]["env"].get("thread_env") for b, r in {backend: runs, **others}.items()}
+        threads = {b: t for b, t in threads.items() if t}
+        if threads:
+            w.text("Thread settings: " + "; ".join(
+                f"{b} ran with " + ", ".join(f"{k}={v}" for k, v in t.items()) for b, t in threads.items()) + ".",
+                section="crossbackend")
     return w.render(Path(submission_dir), rule=stats.RULE)
 
 
