@@ -120,7 +120,7 @@ def load_or_train(c, ctx):
     record (`None` when reloaded).
     """
     root = ctx.options.get("results_dir", "results")
-    path = weights_path(root, SOURCE_TASK, ctx.backend, ctx.profile.name, c.name, ctx.seed)
+    path = weights_path(root, SOURCE_TASK, ctx.backend, ctx.profile.label, c.name, ctx.seed)
     record = path.with_name(f"seed{ctx.seed}.json")
     if path.is_file() and record.is_file():
         stored = json.loads(record.read_text()).get("config")
@@ -129,7 +129,7 @@ def load_or_train(c, ctx):
             model.load_weights(path)
             return model, SOURCE_TASK, None
     model, out = train(c, ctx.seed, ctx.progress)
-    own = weights_path(root, ctx.task, ctx.backend, ctx.profile.name, c.name, ctx.seed)
+    own = weights_path(root, ctx.task, ctx.backend, ctx.profile.label, c.name, ctx.seed)
     own.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(own)
     return model, "trained", out

@@ -25,6 +25,20 @@ class Profile:
     train_size: int | None = None
     epochs: int | None = None
 
+    @property
+    def label(self):
+        """Name of the results folder: the profile's name, plus the overrides that change each run.
+
+        `--epochs` and `--subset` change what every run is, so such runs are stored apart from the
+        profile's own (e.g. `quick-epochs5`); `--seeds` only adds or leaves out runs.
+        """
+        parts = [self.name]
+        if self.epochs is not None:
+            parts.append(f"epochs{self.epochs}")
+        if self.train_size is not None:
+            parts.append(f"subset{self.train_size}")
+        return "-".join(parts)
+
     def pick(self, **by_profile):
         """The value for this profile from keyword arguments named after the profiles.
 

@@ -63,7 +63,7 @@ class ResultStore:
         root: the results folder (e.g. `results/`).
         task: task id, e.g. `"task07"`.
         backend: Keras backend name.
-        profile: profile name.
+        profile: profile label (its name, plus `--epochs`/`--subset` overrides).
     """
 
     def __init__(self, root, task, backend, profile):

@@ -39,10 +39,10 @@ def _parser(report_only):
     p.add_argument("--profile", default="full", help=f"{', '.join(PROFILES)} (default: full)")
     p.add_argument("--results-dir", default="results", help="results store (default: results)")
     p.add_argument("--submission-dir", default="submission", help="where writeups go (default: submission)")
+    p.add_argument("--epochs", type=_positive_int, help="epochs per arm (overrides the profile)")
+    p.add_argument("--subset", type=_positive_int, help="training examples (overrides the profile)")
     if not report_only:
         p.add_argument("--seeds", type=_positive_int, help="seeds per arm (overrides the profile)")
-        p.add_argument("--epochs", type=_positive_int, help="epochs per arm (overrides the profile)")
-        p.add_argument("--subset", type=_positive_int, help="training examples (overrides the profile)")
         p.add_argument("--fresh", action="store_true", help="discard stored results of this backend/profile")
         p.add_argument("--deterministic", action="store_true",
                        help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
@@ -128,8 +128,7 @@ def cli(argv=None, report_only=False):
         backend = args.backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
         if backend != "all":
             check_backend(backend)
-        profile = make_profile(args.profile, *(None,) * 3) if report_only else \
-            make_profile(args.profile, args.seeds, args.epochs, args.subset)
+        profile = make_profile(args.profile, getattr(args, "seeds", None), args.epochs, args.subset)
         tasks = _tasks(args.task)
         if backend == "all":
             if not report_only:
@@ -142,7 +141,7 @@ def cli(argv=None, report_only=False):
             if not report_only and args.backend != "all":  # with "all", the subprocesses trained
                 runner.run(task, profile, args.results_dir, fresh=args.fresh, options={"images": args.images})
             if report_only or not args.no_report:
-                path = report.build(task, backend, profile.name, args.results_dir, args.submission_dir)
+                path = report.build(task, backend, profile.label, args.results_dir, args.submission_dir)
                 print(f"wrote {path}")
         return 0
     except SuiteError as e:

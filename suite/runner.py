@@ -81,7 +81,7 @@ def _run_stage(entry, module, store, stage, configs, seeds, profile, backend, pr
             t0 = time.perf_counter()
             out = module.train(config, ctx)
             store.save({
-                "task": entry.id, "backend": backend, "profile": profile.name, "stage": stage,
+                "task": entry.id, "backend": backend, "profile": profile.label, "stage": stage,
                 "arm": config.name, "seed": seed, "config": dataclasses.asdict(config), "options": inputs,
                 **out, "wall_s": time.perf_counter() - t0,
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -107,11 +107,11 @@ def run(task_id, profile, results_dir, fresh=False, options=None):
 def run_module(entry, module, profile, results_dir, fresh=False, options=None):
     """`run` for a given catalogue entry and task module (tests pass small synthetic tasks)."""
     backend = keras.backend.backend()
-    store = ResultStore(results_dir, entry.id, backend, profile.name)
+    store = ResultStore(results_dir, entry.id, backend, profile.label)
     if fresh:
         store.clear()
     selection = module.select(profile) if hasattr(module, "select") else []
-    progress = Progress(f"{entry.id} {backend} {profile.name}", 0)
+    progress = Progress(f"{entry.id} {backend} {profile.label}", 0)
     progress.plan(sum(c.epochs for c in selection), final=not selection)
     _announce(entry, module, profile, backend, selection, progress)
     options = {"results_dir": str(results_dir), **(options or {})}

@@ -41,7 +41,7 @@ def grid(profile, selection=None):
 
 def train(c, ctx):
     model, out = cifar_training.train(c, ctx.seed, ctx.progress)
-    path = weights_path(ctx.options.get("results_dir", "results"), ctx.task, ctx.backend, ctx.profile.name,
+    path = weights_path(ctx.options.get("results_dir", "results"), ctx.task, ctx.backend, ctx.profile.label,
                         c.name, ctx.seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     model.save_weights(path)  # task12 reloads it (gitignored)

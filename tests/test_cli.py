@@ -62,3 +62,11 @@ def test_list_shows_the_whole_catalogue():
 def test_report_without_results_says_how_to_get_them(tmp_path):
     proc = suite_cli(["task07", "--profile", "smoke", "--results-dir", str(tmp_path)], module="suite.report")
     assert proc.returncode == 2 and "python -m suite.run task07" in proc.stderr
+
+
+def test_overridden_runs_are_stored_apart_from_the_profiles_own():
+    from suite.config import make_profile
+
+    assert make_profile("quick").label == "quick"
+    assert make_profile("quick", seeds=5).label == "quick"  # more or fewer seeds: same runs
+    assert make_profile("quick", epochs=5, subset=1000).label == "quick-epochs5-subset1000"
