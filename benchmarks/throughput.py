@@ -177,17 +177,14 @@ def worker(repeats, mlp_size, cnn_size):
         record("mlp", batch, "b", _keras_epochs(mlp, x, y, batch, epochs, compile_settings()), len(x))
         record("mlp", batch, "c", _keras_epochs(mlp, x, y, batch, epochs, compile_settings(), probes), len(x))
         record("mlp", batch, "d", _hand_loop(backend, x, y, batch, epochs), len(x) // batch * batch)
-    try:
+    if cnn_size:
         from suite.data import cifar10
-        from suite.models.cnn import cnn
-    except ImportError:
-        cnn = None
-    if cnn is not None and cnn_size:
-        xc, yc = cifar10.load_raw()[:2] if hasattr(cifar10, "load_raw") else (None, None)
-        if xc is not None:
-            xc, yc = xc[:cnn_size].astype(np.float32) / 255, yc[:cnn_size]
-            record("cnn", 128, "a", _keras_epochs(cnn, xc, yc, 128, epochs, {}), len(xc))
-            record("cnn", 128, "b", _keras_epochs(cnn, xc, yc, 128, epochs, compile_settings()), len(xc))
+        from suite.models.cnn import cifar_cnn
+
+        xc, yc = cifar10.load_raw()[:2]
+        xc, yc = xc[:cnn_size].astype(np.float32) / 255, yc[:cnn_size]
+        record("cnn", 128, "a", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, {}), len(xc))
+        record("cnn", 128, "b", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, compile_settings()), len(xc))
     print("RESULT " + json.dumps({"backend": backend, "env": environment.describe(), "rows": rows}), flush=True)
 
 
