@@ -16,7 +16,7 @@ def _config_differences(configs):
 
 
 def cross_backend(runs_by_backend, metric="test_accuracy", label="test accuracy (%)", scale=100.0):
-    """One row per arm: the metric (mean ± std over seeds) and seconds per epoch on each backend,
+    """One row per arm: the metric (mean ± std over seeds) and seconds per epoch (where any) on each backend,
     whether each backend agrees with the first one within the seed spread (`suite.stats.RULE`),
     and which config values differ between backends (e.g. a learning rate each one selected).
 
@@ -46,4 +46,6 @@ def cross_backend(runs_by_backend, metric="test_accuracy", label="test accuracy 
                                               f"differ ({c.diff * scale:+.2f} ± {c.half_width * scale:.2f})")
         row["config differences"] = _config_differences({b: r.config(arm) for b, r in runs_by_backend.items()})
         rows.append(row)
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    untimed = [c for c in table.columns if c.endswith("s/epoch") and (table[c] == "nan").all()]
+    return table.drop(columns=untimed)  # tasks that train no epochs (e.g. gradient checks)

@@ -67,7 +67,7 @@ def build(task_id, backend, profile, results_dir, submission_dir):
     if others:
         metric, label, scale = getattr(module, "HEADLINE", ("test_accuracy", "test accuracy (%)", 100.0))
         table = cross_backend({backend: runs, **others}, metric, label, scale)
-        w.table(table, f"{label} and seconds per epoch on each backend ({profile} profile; "
+        w.table(table, f"{label} on each backend, with seconds per epoch where runs train ({profile} profile; "
                        f"agreement by the rule below, against {backend})", section="crossbackend")
         threads = {b: r.records[0]["env"].get("thread_env") for b, r in {backend: runs, **others}.items()}
         threads = {b: t for b, t in threads.items() if t}

@@ -271,6 +271,6 @@ def analyze(runs, ctx):
     w.limitation("The loss is written as sum / batch, not keras.ops.mean: in Keras 3.15.1 type promotion maps "
                  "float64 to float32 on JAX and PyTorch (keras/src/backend/common/dtypes.py, BIT64_TO_BIT32_DTYPE), "
                  "so ops.mean (JAX, PyTorch) and ops.matmul (PyTorch) compute float64 inputs in float32.")
-    w.limitation("The cross-backend table's s/epoch column is empty (nan): this task trains no epochs; the per-call "
+    w.limitation("This task trains no epochs, so the cross-backend table has no s/epoch columns; the per-call "
                  "autodiff time is the 'autodiff ms' column above, measured on a CPU shared with other jobs.")
     w.limitation("Finite differences cover a random sample of coordinates per variable, not every weight.")
