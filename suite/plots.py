@@ -13,23 +13,32 @@ def panels(n, width=4.2, height=3.2):
     return fig, axes[0]
 
 
-def curves(ax, runs, arms, key, ylabel, scale=1.0, log=False):
-    """Per-epoch `history[key]` of each arm: the seed mean as a line, min..max over seeds as a band."""
-    for arm in arms:
-        h = runs.history(arm, key) * scale
-        if h.size == 0:
-            continue
-        epochs = np.arange(1, h.shape[1] + 1)
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(h, axis=0)
-        (line,) = ax.plot(epochs, mean, label=arm, lw=1.6)
-        if h.shape[0] > 1:
-            ax.fill_between(epochs, np.nanmin(h, axis=0), np.nanmax(h, axis=0), color=line.get_color(), alpha=0.18)
+def band(ax, x, values, label, **style):
+    """Seed mean of `values` (seeds x points, NaN-padded) as a line, min..max over seeds as a band.
+
+    `style` goes to the line (e.g. `marker="o"`)."""
+    with np.errstate(all="ignore"):
+        (line,) = ax.plot(x, np.nanmean(values, axis=0), label=label, **{"lw": 1.6, **style})
+    if values.shape[0] > 1:
+        ax.fill_between(x, np.nanmin(values, axis=0), np.nanmax(values, axis=0), color=line.get_color(), alpha=0.18)
+
+
+def epoch_axis(ax, ylabel, log=False):
+    """Label an axes whose x is the epoch."""
     ax.set_xlabel("epoch")
     ax.set_ylabel(ylabel)
     if log:
         ax.set_yscale("log")
     ax.grid(alpha=0.3)
+
+
+def curves(ax, runs, arms, key, ylabel, scale=1.0, log=False):
+    """Per-epoch `history[key]` of each arm: the seed mean as a line, min..max over seeds as a band."""
+    for arm in arms:
+        h = runs.history(arm, key) * scale
+        if h.size:
+            band(ax, np.arange(1, h.shape[1] + 1), h, arm)
+    epoch_axis(ax, ylabel, log)
 
 
 def bars(ax, runs, arms, metric, ylabel, scale=1.0):

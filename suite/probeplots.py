@@ -8,7 +8,7 @@ min..max over seeds as a band.
 
 import numpy as np
 
-from suite import plots  # noqa: F401  (sets the Agg backend before pyplot is used)
+from suite import plots
 
 
 def column(history, key, name, names_key="variables"):
@@ -60,16 +60,8 @@ def curves(ax, runs, arms, probe, key, ylabel, name=None, names_key="variables",
     """A probe column over epochs for each arm: seed mean (line) and min..max (band)."""
     for arm in arms:
         epochs, v = series(runs, arm, probe, key, name, names_key, reduce)
-        v = v * scale
-        with np.errstate(all="ignore"):
-            (line,) = ax.plot(epochs, np.nanmean(v, axis=0), label=arm, lw=1.6)
-        if v.shape[0] > 1:
-            ax.fill_between(epochs, np.nanmin(v, axis=0), np.nanmax(v, axis=0), color=line.get_color(), alpha=0.18)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(ylabel)
-    if log:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
+        plots.band(ax, epochs, v * scale, arm)
+    plots.epoch_axis(ax, ylabel, log)
 
 
 def histogram(ax, runs, arm, probe, name, point=-1, label=None, **style):
@@ -85,3 +77,12 @@ def histogram(ax, runs, arm, probe, name, point=-1, label=None, **style):
     ax.set_xlabel(f"{name} value")
     ax.set_ylabel("density")
     ax.grid(alpha=0.3)
+
+
+def histograms(ax, runs, arms, probe, name):
+    """Initial (dashed: the first arm's epoch 0) and final histogram of `name` for each arm, log density."""
+    histogram(ax, runs, arms[0], probe, name, point=0, label="initial", color="black", ls="--")
+    for arm in arms:
+        histogram(ax, runs, arm, probe, name)
+    ax.set_yscale("log")
+    ax.legend(fontsize=8)

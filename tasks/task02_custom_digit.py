@@ -166,9 +166,7 @@ def _acc_table(runs):
 def _sweep(ax, runs, key, xkey, label, xlabel):
     x = runs.of("mlp")[0]["sweeps"][xkey]
     v = 100 * np.array([r["sweeps"][key] for r in runs.of("mlp")])
-    (line,) = ax.plot(x, v.mean(0), "o-", label=label)
-    if len(v) > 1:
-        ax.fill_between(x, v.min(0), v.max(0), alpha=0.2, color=line.get_color())
+    plots.band(ax, x, v, label, marker="o")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
     ax.set_ylim(0, 100)

@@ -121,11 +121,7 @@ def analyze(runs, ctx):
     w.figure(fig, "curves", "Hidden-kernel norm (epoch 0 = initialization), validation cross-entropy and accuracy "
                             "per epoch: seed mean (line), min-max over seeds (band)")
     fig, ax = plots.panels(2, width=5)
-    probeplots.histogram(ax[0], runs, arms[0], "weights", KERNEL, point=0, label="initial", color="black", ls="--")
-    for a in arms:
-        probeplots.histogram(ax[0], runs, a, "weights", KERNEL)
-    ax[0].set_yscale("log")
-    ax[0].legend(fontsize=8)
+    probeplots.histograms(ax[0], runs, arms, "weights", KERNEL)
     plots.bars(ax[1], runs, arms, "test_accuracy", "test accuracy (%)", scale=100)
     plots.zoom_to_data(ax[1], runs, arms, "test_accuracy", scale=100)
     w.figure(fig, "histograms", "Left: hidden-kernel weights after the last epoch (all seeds pooled; the initial "

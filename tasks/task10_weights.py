@@ -145,11 +145,7 @@ def analyze(runs, ctx):
                              "Middle and right: weight std and effective rank per epoch (epoch 0 = initialization), "
                              "seed mean and min-max band")
     fig, ax = plots.panels(1, width=6)
-    probeplots.histogram(ax[0], runs, arms[0], "weights", KERNEL, point=0, label="initial", color="black", ls="--")
-    for a in arms:
-        probeplots.histogram(ax[0], runs, a, "weights", KERNEL)
-    ax[0].set_yscale("log")
-    ax[0].legend(fontsize=8)
+    probeplots.histograms(ax[0], runs, arms, "weights", KERNEL)
     w.figure(fig, "histograms", "First-layer weights after training, all seeds pooled (initialization dashed; values "
                                 "beyond ±0.5 are counted in the edge bins)")
 

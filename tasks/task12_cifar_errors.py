@@ -156,8 +156,7 @@ def analyze(runs, ctx):
     fig, ax = plots.panels(2)
     for arm in arms:
         acc = np.array([runs.metric(arm, f"shift_{s}") for s in SHIFTS]) * 100
-        (line,) = ax[0].plot(SHIFTS, acc.mean(axis=1), marker="o", label=arm)
-        ax[0].fill_between(SHIFTS, acc.min(axis=1), acc.max(axis=1), color=line.get_color(), alpha=0.2)
+        plots.band(ax[0], SHIFTS, acc.T, arm, marker="o")
     ax[0].set(xlabel="shift (px)", ylabel="accuracy (%)")
     ax[0].legend()
     keys = [f"{k}_{f:g}" for f in FRACTIONS for k in ("centre", "border")]
