@@ -1,11 +1,11 @@
 """Task07: which optimizer trains the seed study's MNIST MLP fastest, and which generalizes best?
 
 Each optimizer gets its learning rate chosen on the validation split (5k images carved from
-the training set) from a 3-point grid around the seed protocol's value; the chosen rate is
+the training set) from a 4-point grid around the seed protocol's value; the chosen rate is
 then trained with every seed. Protocol (seeds/003): 784-128(ReLU)-Dropout(0.1)-10, batch 32,
 sparse categorical cross-entropy, AdamW weight decay 1e-4.
 
-    python -m suite.run task07 --profile quick     # ~10 min on a 2-core CPU (JAX)
+    KERAS_BACKEND=jax python -m suite.run task07 --profile quick     # ~5 min on a 2-core CPU
 """
 
 from dataclasses import dataclass
