@@ -9,7 +9,7 @@ import pytest
 
 from suite import SuiteError, registry, runner
 from suite.config import make_profile
-from suite.data.mnist import Split
+from suite.data.store import Split
 from suite.models.mlp import mlp
 from suite.training import fit_classifier
 

@@ -6,7 +6,6 @@ JPEG copies. Its `test_lossless` mask is read here so that tasks can report accu
 exact subset too. A copy without the mask (a download, the user cache) is taken as all exact.
 """
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -19,27 +18,6 @@ CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "hors
 # Per-channel mean and standard deviation of the 50k training images in [0, 1] (the usual constants).
 MEAN = (0.4914, 0.4822, 0.4465)
 STD = (0.2470, 0.2435, 0.2616)
-
-
-@dataclass(frozen=True)
-class Split:
-    """Float32 images in [0, 1] (N, 32, 32, 3), int64 labels, and which test images are exact.
-
-    `test_lossless` is a boolean mask over the test set, or `None` when every test image is
-    exact (a copy without the mask).
-    """
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    test_lossless: np.ndarray | None
-
-    def sizes(self):
-        exact = "" if self.test_lossless is None else f" ({int(self.test_lossless.sum())} exact)"
-        return f"{len(self.y_train)} train / {len(self.y_val)} validation / {len(self.y_test)} test{exact}"
 
 
 def _lossless_mask(n_test):
@@ -70,14 +48,5 @@ def splits(train_size=None, test_size=None):
 
     Cached: arms of a study share one copy (treat the arrays as read-only).
     """
-    x_train, y_train, x_test, y_test = load_raw()
-    mask = _lossless_mask(len(y_test))
-    x_val, y_val = x_train[-VALIDATION:], y_train[-VALIDATION:]
-    x_train, y_train = x_train[:-VALIDATION], y_train[:-VALIDATION]
-    if train_size is not None:
-        x_train, y_train = x_train[:train_size], y_train[:train_size]
-    if test_size is not None:
-        x_test, y_test = x_test[:test_size], y_test[:test_size]
-        mask = None if mask is None else mask[:test_size]
-    scale = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
-    return Split(scale(x_train), y_train, scale(x_val), y_val, scale(x_test), y_test, mask)
+    arrays = load_raw()
+    return store.split(arrays, VALIDATION, train_size, test_size, _lossless_mask(len(arrays[3])))

@@ -8,6 +8,7 @@ failing ends in one `SuiteError` that names the file to provide.
 
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,40 @@ import numpy as np
 from suite import SuiteError
 
 KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+@dataclass(frozen=True)
+class Split:
+    """Float32 images in [0, 1] and int64 labels for train, validation and test.
+
+    `test_lossless` is a boolean mask of the test images that are exact, or `None` when all
+    are (see `suite.data.cifar10`).
+    """
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    test_lossless: np.ndarray | None = None
+
+    def sizes(self):
+        exact = "" if self.test_lossless is None else f" ({int(self.test_lossless.sum())} exact)"
+        return f"{len(self.y_train)} train / {len(self.y_val)} validation / {len(self.y_test)} test{exact}"
+
+
+def split(arrays, validation, train_size=None, test_size=None, test_lossless=None):
+    """A `Split` of uint8 `(x_train, y_train, x_test, y_test)`: validation = the last `validation`
+    training images, the training set cut to its first `train_size`, the test set (and its mask)
+    to its first `test_size`; pixels scaled to [0, 1]."""
+    x_train, y_train, x_test, y_test = arrays
+    x_val, y_val = x_train[-validation:], y_train[-validation:]
+    x_train, y_train = x_train[:-validation][:train_size], y_train[:-validation][:train_size]
+    x_test, y_test = x_test[:test_size], y_test[:test_size]
+    mask = None if test_lossless is None else test_lossless[:test_size]
+    scale = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
+    return Split(scale(x_train), y_train, scale(x_val), y_val, scale(x_test), y_test, mask)
 
 
 def cache_dir():
