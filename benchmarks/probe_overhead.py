@@ -66,6 +66,10 @@ def _median(values):
     return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
 
 
+def _threads(env):
+    return ", ".join(f"{k}={v}" for k, v in env.get("thread_env", {}).items()) or "library defaults"
+
+
 def report(results, args, started):
     env = results[0]["env"]
     lines = [
@@ -82,8 +86,8 @@ def report(results, args, started):
         "backend; the first 'on' run includes the probes' one-time costs (JAX: compiling the gradient function).",
         "",
         f"Machine: {env['cpu']}; accelerator: {env['device']}; Python {env['python']}, Keras {env['keras']}, "
-        f"NumPy {env['numpy']}, {env['platform']}. The CPU was shared with other jobs, so single timings "
-        "carry load noise; the probes' own timers are the steadier estimate.",
+        f"NumPy {env['numpy']}, {env['platform']}; thread settings: {_threads(env)}. Single timings carry the "
+        "load noise of a shared machine; the probes' own timers are the steadier estimate.",
         "",
         "| backend | version | off: wall s (each) | on: wall s (each) | on / off (medians) | "
         "probe time / off (medians) | per probe, s per run (median) | within 10% |",

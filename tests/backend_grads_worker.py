@@ -70,6 +70,7 @@ def main(path):
         m = model("float64")
         loss_fn = mean_ce
         loss, grads = backend.value_and_grads(m, x, y, loss_fn)
+        halves_loss, halves = backend.batch_grads(m, x.reshape(2, 8, -1), y.reshape(2, 8), loss_fn)
         out.update(loss64=loss, dtype64=str(keras.ops.convert_to_numpy(m.trainable_variables[0]).dtype))
         raw = raw_variable_grads("float64")
     m32 = model("float32")
@@ -77,6 +78,9 @@ def main(path):
     for i, (g, g32) in enumerate(zip(grads, grads32)):
         out[f"grad64_{i}"], out[f"grad32_{i}"] = g, g32
     out["norms64"] = [np.linalg.norm(g) for g in grads]
+    out["halves_loss"] = halves_loss
+    for i, g in enumerate(halves):
+        out[f"halves_{i}"] = g
     out["names"] = [v.path for v in m.trainable_variables]
     out["loss32"] = loss32
     out["raw_value"], out["raw_gw"], out["raw_gb"], out["raw_value_ref"], out["raw_gw_ref"], out["raw_gb_ref"] = raw

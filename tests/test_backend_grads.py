@@ -106,6 +106,20 @@ def test_grads_of_raw_variables(grads, backend):
     assert _rel(g["raw_gb"], g["raw_gb_ref"]) < 1e-12
 
 
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_batch_grads_are_the_gradients_of_each_minibatch(grads, backend):
+    """The batch's two halves as K=2 minibatches: each loss is its half's, and (equal halves of a
+    mean loss) the mean of the two gradients is the whole batch's gradient."""
+    g, (x, y) = grads(backend), batch()
+    rtol = 1e-10 if FLOAT64_EXACT[backend] else 1e-6
+    np.testing.assert_allclose(g["halves_loss"], [numpy_loss(weights(), x[:8], y[:8]),
+                                                  numpy_loss(weights(), x[8:], y[8:])], rtol=rtol)
+    for i, name in enumerate(g["names"]):
+        assert g[f"halves_{i}"].shape == (2, *g[f"grad64_{i}"].shape), name
+        assert _rel(g[f"halves_{i}"].mean(axis=0), g[f"grad64_{i}"]) < rtol, name
+        assert _rel(g[f"halves_{i}"][0], g[f"halves_{i}"][1]) > 1e-3, name  # two different minibatches
+
+
 def test_same_weights_same_batch_same_gradient_norms_on_every_backend(grads):
     norms = {b: grads(b)["norms64"] for b in BACKENDS}
     names = [list(grads(b)["names"]) for b in BACKENDS]

@@ -63,9 +63,9 @@ def test_singular_values_and_effective_rank():
 
 
 def test_gradient_stats_by_hand():
-    g1 = [np.array([1.0, 0.0]), np.array([2.0])]
-    g2 = [np.array([3.0, 0.0]), np.array([-2.0])]
-    s = gradient_stats([g1, g2])
+    kernel = np.array([[1.0, 0.0], [3.0, 0.0]])  # two minibatches' gradients of a 2-vector
+    bias = np.array([[2.0], [-2.0]])
+    s = gradient_stats([kernel, bias])
     assert s["norm"] == pytest.approx([2.0, 0.0])  # mean gradients (2, 0) and (0)
     assert s["batch_norm_mean"] == pytest.approx([2.0, 2.0])
     assert s["batch_norm_var"] == pytest.approx([1.0, 0.0])
@@ -130,7 +130,7 @@ def test_gradient_probe_matches_the_adapter():
     assert h["variables"] == ["hidden1/kernel", "hidden1/bias", "logits/kernel", "logits/bias"]
     loss = keras.losses.SparseCategoricalCrossentropy()
     grads = [backend.value_and_grads(model, x[i * 16:(i + 1) * 16], y[i * 16:(i + 1) * 16], loss)[1] for i in range(4)]
-    expected = gradient_stats(grads)
+    expected = gradient_stats([np.stack(g) for g in zip(*grads)])
     for key in ("norm", "batch_norm_mean", "batch_norm_var", "noise"):
         np.testing.assert_allclose(h[key][-1], expected[key], rtol=1e-5)
         assert len(h[key]) == 3 and len(h[key][0]) == 4

@@ -3,6 +3,9 @@
 - `value_and_grads(model, x, y, loss_fn, training=False)` -> `(loss, grads)`: the mean loss of
   `model` on `(x, y)` and its gradients as NumPy arrays aligned with `model.trainable_variables`.
   The loss is `loss_fn(y, model(x))` only: regularization penalties (`model.losses`) are left out.
+- `batch_grads(model, xs, ys, loss_fn, training=False)` -> `(losses, grads)`: the same for K
+  minibatches stacked on a leading axis of `xs` and `ys`, in one call where the backend allows:
+  `losses` has shape (K,), and each variable's gradients shape (K, *variable.shape).
 - `grads_of(fn, variables)` -> `(value, grads)`: the value of `fn()`, a scalar function of Keras
   variables written with `keras.ops`, and its gradient with respect to each variable (NumPy),
   or `None` where the backend reports the variable as disconnected from `fn` (TensorFlow and
@@ -48,6 +51,11 @@ def get(name=None):
 def value_and_grads(model, x, y, loss_fn, training=False):
     """Loss and per-variable gradients (NumPy) on the current backend; see the module docstring."""
     return get().value_and_grads(model, x, y, loss_fn, training)
+
+
+def batch_grads(model, xs, ys, loss_fn, training=False):
+    """Per-minibatch losses and gradients (NumPy, minibatches first); see the module docstring."""
+    return get().batch_grads(model, xs, ys, loss_fn, training)
 
 
 def grads_of(fn, variables):

@@ -1,19 +1,45 @@
-"""TensorFlow: gradients with `tf.GradientTape`."""
+"""TensorFlow: gradients with `tf.GradientTape` over the model's `stateless_call`, in a `tf.function`.
+
+Traced functions are shared by models of the same architecture (`suite.backend.compiled`);
+per-minibatch gradients are one call that loops over the minibatches inside the graph.
+"""
 
 import contextlib
 
 import numpy as np
 import tensorflow as tf
 
+from suite.backend.compiled import Cache
+
 ACCUMULATES = False
 
 
+def _build(model, loss_fn, training, batched):
+    def value_and_grad(params, non_trainable, x, y):
+        with tf.GradientTape() as tape:
+            tape.watch(params)
+            out, _ = model.stateless_call(params, non_trainable, x, training=training)
+            loss = loss_fn(y, out)
+        return loss, tape.gradient(loss, params, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+
+    def per_batch(params, non_trainable, xs, ys):
+        results = [value_and_grad(params, non_trainable, xs[k], ys[k]) for k in range(xs.shape[0])]
+        return tf.stack([loss for loss, _ in results]), [tf.stack(g) for g in zip(*(grads for _, grads in results))]
+
+    return tf.function(per_batch if batched else value_and_grad, reduce_retracing=True)
+
+
+_CACHE = Cache(_build)
+
+
 def value_and_grads(model, x, y, loss_fn, training=False):
-    with tf.GradientTape() as tape:
-        loss = loss_fn(y, model(x, training=training))
-    grads = tape.gradient(loss, model.trainable_variables)
-    return float(loss), [np.zeros(v.shape, v.dtype) if g is None else g.numpy()
-                         for g, v in zip(grads, model.trainable_variables)]
+    loss, grads = _CACHE(model, x, y, loss_fn, training, batched=False)
+    return float(loss), [g.numpy() for g in grads]
+
+
+def batch_grads(model, xs, ys, loss_fn, training=False):
+    losses, grads = _CACHE(model, xs, ys, loss_fn, training, batched=True)
+    return losses.numpy(), [g.numpy() for g in grads]
 
 
 def grads_of(fn, variables):

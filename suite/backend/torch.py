@@ -2,6 +2,7 @@
 
 import contextlib
 
+import numpy as np
 import torch
 
 ACCUMULATES = True  # loss.backward() adds into each parameter's .grad
@@ -16,6 +17,11 @@ def value_and_grads(model, x, y, loss_fn, training=False):
     loss = loss_fn(y, model(x, training=training))
     grads = torch.autograd.grad(loss, params, allow_unused=True)
     return float(_numpy(loss)), [_numpy(torch.zeros_like(p)) if g is None else _numpy(g) for g, p in zip(grads, params)]
+
+
+def batch_grads(model, xs, ys, loss_fn, training=False):
+    results = [value_and_grads(model, x, y, loss_fn, training) for x, y in zip(xs, ys)]
+    return np.array([loss for loss, _ in results]), [np.stack(g) for g in zip(*(grads for _, grads in results))]
 
 
 def grads_of(fn, variables):

@@ -3,6 +3,30 @@
 import numpy as np
 
 
+def centered(a):
+    """A representation flattened per sample, in float64, each feature centered over the samples."""
+    a = np.asarray(a, dtype=np.float64)
+    a = a.reshape(len(a), -1)
+    return a - a.mean(axis=0)
+
+
+def cross_norm(a, b):
+    """`||B^T A||_F` of two centered representations of the same samples."""
+    # einsum, not BLAS: for these few-million-flop products, multithreaded BLAS on a CPU shared
+    # with training runs 10-100x slower than a plain single-threaded loop.
+    return float(np.linalg.norm(np.einsum("ni,nj->ij", b, a)))
+
+
+def cka_of_centered(a, b, self_a=None, self_b=None):
+    """Linear CKA of centered `a` and `b`; `self_a = cross_norm(a, a)` (likewise `self_b`) when known."""
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"linear_cka needs the same samples on both sides, got {a.shape[0]} and {b.shape[0]} rows")
+    self_a = cross_norm(a, a) if self_a is None else self_a
+    self_b = cross_norm(b, b) if self_b is None else self_b
+    denom = self_a * self_b
+    return cross_norm(a, b) ** 2 / denom if denom > 0 else float("nan")
+
+
 def linear_cka(a, b):
     """Linear CKA of Kornblith et al. (2019) between representations `a` (n, d1) and `b` (n, d2).
 
@@ -16,16 +40,4 @@ def linear_cka(a, b):
         >>> round(linear_cka(x, 3 * x), 6)
         1.0
     """
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
-    if a.shape[0] != b.shape[0]:
-        raise ValueError(f"linear_cka needs the same samples on both sides, got {a.shape[0]} and {b.shape[0]} rows")
-    a = a.reshape(len(a), -1)
-    b = b.reshape(len(b), -1)
-    a = a - a.mean(axis=0)
-    b = b - b.mean(axis=0)
-    # einsum, not BLAS: for these few-million-flop products, multithreaded BLAS on a CPU shared
-    # with training runs 10-100x slower than a plain single-threaded loop.
-    cross = np.linalg.norm(np.einsum("ni,nj->ij", b, a)) ** 2
-    denom = np.linalg.norm(np.einsum("ni,nj->ij", a, a)) * np.linalg.norm(np.einsum("ni,nj->ij", b, b))
-    return float(cross / denom) if denom > 0 else float("nan")
+    return cka_of_centered(centered(a), centered(b))

@@ -3,7 +3,7 @@
 import numpy as np
 
 from suite.probes.base import Probe, layer_model, outputs_on
-from suite.probes.cka import linear_cka
+from suite.probes.cka import centered, cka_of_centered, cross_norm
 
 
 def mean_cosine(a, b):
@@ -25,7 +25,9 @@ class DriftProbe(Probe):
     At each point the layer's output on `x` (inference mode) is compared with the previous
     point (`cka_prev`) and with the epoch-0 point (`cka_first`) by linear CKA, and with the
     epoch-0 point by the mean per-sample cosine similarity (`cos_first`). The first point has
-    1.0 in every field. Only the first and the previous representations are kept in memory.
+    1.0 in every field. Only the first and the previous representations are kept in memory,
+    with the norms of their Gram matrices, so each point costs one forward pass and three
+    feature-space products.
 
     Args:
         x: probe inputs (a few hundred samples is plenty).
@@ -45,15 +47,22 @@ class DriftProbe(Probe):
     def _reset(self):
         self.history = {"epoch": [], "layer": self.layer, "cka_prev": [], "cka_first": [], "cos_first": []}
         self._sub = layer_model(self.model, [self.layer])
-        self._first = self._prev = None
+        self._first_raw = self._first = self._prev = None  # raw first; (centered, Gram norm) pairs
 
     def _record(self, epoch, step):
-        rep = outputs_on(self._sub, self.x)[0].reshape(len(self.x), -1)
-        if self._first is None:
-            self._first = self._prev = rep
+        raw = outputs_on(self._sub, self.x)[0].reshape(len(self.x), -1)
+        rep = centered(raw)
+        current = (rep, cross_norm(rep, rep))
         h = self.history
         h["epoch"].append(float(epoch))
-        h["cka_prev"].append(linear_cka(self._prev, rep))
-        h["cka_first"].append(linear_cka(self._first, rep))
-        h["cos_first"].append(mean_cosine(self._first, rep))
-        self._prev = rep
+        if self._first is None:
+            self._first_raw, self._first = raw, current
+            for key in ("cka_prev", "cka_first", "cos_first"):
+                h[key].append(1.0)
+        else:
+            cka_prev = cka_of_centered(self._prev[0], rep, self._prev[1], current[1])
+            h["cka_prev"].append(cka_prev)
+            h["cka_first"].append(cka_prev if self._prev is self._first
+                                  else cka_of_centered(self._first[0], rep, self._first[1], current[1]))
+            h["cos_first"].append(mean_cosine(self._first_raw, raw))
+        self._prev = current

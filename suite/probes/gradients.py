@@ -7,11 +7,11 @@ from suite import backend
 from suite.probes.base import Probe, global_step
 
 
-def gradient_stats(grads_per_batch):
+def gradient_stats(grads):
     """Norm statistics of K minibatch gradients of each variable.
 
     Args:
-        grads_per_batch: K lists of per-variable gradient arrays (one list per minibatch).
+        grads: one array per variable, shaped (K, *variable shape): its gradient on each minibatch.
 
     Returns:
         `dict(norm, batch_norm_mean, batch_norm_var, noise)`, each a list over variables:
@@ -19,8 +19,8 @@ def gradient_stats(grads_per_batch):
         the per-batch gradient norm, and the mean over batches of `||g_b - g_mean||^2`.
     """
     out = {"norm": [], "batch_norm_mean": [], "batch_norm_var": [], "noise": []}
-    for per_var in zip(*grads_per_batch):
-        g = np.stack([np.asarray(a, dtype=np.float64).ravel() for a in per_var])  # (K, size)
+    for per_batch in grads:
+        g = np.asarray(per_batch, dtype=np.float64).reshape(len(per_batch), -1)  # (K, size)
         mean = g.mean(axis=0)
         norms = np.linalg.norm(g, axis=1)
         out["norm"].append(float(np.linalg.norm(mean)))
@@ -34,8 +34,8 @@ class GradientProbe(Probe):
     """Records per-variable gradient norms and minibatch-gradient noise on a fixed probe set.
 
     The probe set is cut into `batches` minibatches of `batch_size`; at each recorded point the
-    gradient of `loss` on each minibatch is taken with `suite.backend.value_and_grads` in
-    inference mode (no dropout, no regularization penalty), so the numbers are the same on
+    gradient of `loss` on each minibatch is taken with `suite.backend.batch_grads` (one compiled
+    call on TensorFlow and JAX) in inference mode (no dropout, no regularization penalty), so the numbers are the same on
     every backend and training is not touched. A point is recorded before training (epoch 0),
     at the end of each selected epoch and, with `every_steps`, every that many optimizer steps
     up to `max_steps` (with `steps_per_execution > 1`, at the first step boundary Keras reports
@@ -68,8 +68,8 @@ class GradientProbe(Probe):
                              "pass more samples or a smaller `batch_size`")
         if every_steps is not None and every_steps < 1:
             raise ValueError(f"every_steps must be a positive integer or None, got {every_steps}")
-        self.x = [np.asarray(x[i * batch_size:(i + 1) * batch_size]) for i in range(n)]
-        self.y = [np.asarray(y[i * batch_size:(i + 1) * batch_size]) for i in range(n)]
+        self.x = np.asarray(x[:n * batch_size]).reshape(n, batch_size, *np.shape(x)[1:])
+        self.y = np.asarray(y[:n * batch_size]).reshape(n, batch_size, *np.shape(y)[1:])
         self.loss = loss if loss is not None else keras.losses.SparseCategoricalCrossentropy()
         self.batch_size, self.batches = int(batch_size), n
         self.every_steps, self.max_steps = every_steps, max_steps
@@ -86,12 +86,7 @@ class GradientProbe(Probe):
     def _record(self, epoch, step):
         if self.history["step"] and self.history["step"][-1] == step and step > 0:
             return  # a step point already recorded this state
-        model = self.model
-        losses, grads = [], []
-        for xb, yb in zip(self.x, self.y):
-            loss, g = backend.value_and_grads(model, xb, yb, self.loss, training=False)
-            losses.append(loss)
-            grads.append(g)
+        losses, grads = backend.batch_grads(self.model, self.x, self.y, self.loss, training=False)
         stats = gradient_stats(grads)
         self.history["epoch"].append(float(epoch))
         self.history["step"].append(int(step))
