@@ -2,10 +2,12 @@
 
 For each backend (one process each), samples per second of training (no validation) for:
   (a) plain `model.fit` as a user would write it (Keras defaults),
-  (b) the suite's per-backend compile settings (`suite.training.compile_settings`),
+  (b) the suite's per-backend compile settings (`suite.training.compile_fast`: steps_per_execution),
   (c) (b) with all four probes at their default frequency (once per epoch, 512-image probe set),
   (d) a hand-written loop in the backend itself (jax.jit step with a hand-coded Adam, a plain
-      torch loop with torch.optim.Adam, a tf.function step with a hand-coded Adam): the floor.
+      torch loop with torch.optim.Adam, a tf.function step with a hand-coded Adam): the floor
+      for one dispatch per step, which is what Keras's JAX and torch trainers do,
+  (e) JAX only: (d) with 64 steps per call in a `lax.scan`, the floor for fused steps.
 Models: the MNIST MLP 784-128(ReLU)-10 (batch 32 and 128) and, for (a)/(b), the seed CIFAR CNN
 (batch 128, on a subset). Each timing is the median of `--repeats` timed epochs after one
 warm-up epoch (compilation), so the ratios b/a, c/b and b/d come from one run on one machine.
@@ -29,12 +31,36 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKENDS = ("tensorflow", "jax", "torch")
+SCAN_CHUNK = 64  # steps per call of JAX's scanned hand loop (e), as the suite's steps_per_execution
+
+
+WHERE_THE_TIME_GOES = [
+    "Where the time goes (from profiles and trials made while choosing the settings; the numbers for them are in "
+    "the notes of the issue that asked for this benchmark):",
+    "",
+    "- TensorFlow: `steps_per_execution` runs the chunk's steps in one graph call, so (b) nears the compiled hand "
+    "loop (d).",
+    "- JAX: Keras's JAX trainer still dispatches one compiled step per batch from Python (steps_per_execution "
+    "only skips the per-step callback work), as the hand loop (d) does, so b/d is near 1. (e) shows what one call "
+    "per chunk of steps would give. A `lax.scan` train function inside Keras reached that speed with bit-identical "
+    "weights but compiles again for each new chunk length, and XLA:CPU runs convolutions inside a loop many times "
+    "slower (jax-ml/jax#12868); at the suite's run lengths it gained nothing, so the suite does not use it.",
+    "- PyTorch: Keras on torch runs eagerly; a profile of `fit` shows most of each step in Keras's Python layer "
+    "and op machinery (the functional graph walk, dtype and tensor conversion), the optimizer's update and the "
+    "data iterator, not in torch's kernels; hence (d), a plain torch loop, is ~3x faster. Keras does not support "
+    "steps_per_execution on torch; `jit_compile=True` (torch.compile) speeds steady steps up but compiles for "
+    "tens of seconds per model, longer than most of the suite's runs.",
+]
 
 
 # ------------------------------------------------------------------ hand-written loops (d)
 
-def _hand_loop(backend, x, y, batch, epochs, seed=0):
-    """Train the 784-128-10 MLP with Adam(1e-3) in the backend's own idiom; returns seconds per epoch."""
+def _hand_loop(backend, x, y, batch, epochs, seed=0, scan_chunk=None):
+    """Train the 784-128-10 MLP with Adam(1e-3) in the backend's own idiom; returns seconds per epoch.
+
+    On JAX, `scan_chunk` runs that many steps per call in a `lax.scan` (the steps of a last,
+    shorter chunk are skipped, so count `steps // scan_chunk * scan_chunk * batch` samples).
+    """
     rng = np.random.default_rng(seed)
     x = x.reshape(len(x), -1)
     w1 = (rng.uniform(-1, 1, (784, 128)) * np.sqrt(6 / (784 + 128))).astype(np.float32)
@@ -50,26 +76,34 @@ def _hand_loop(backend, x, y, batch, epochs, seed=0):
             logits = jax.nn.relu(xb @ p[0] + p[1]) @ p[2] + p[3]
             return jnp.mean(jax.nn.logsumexp(logits, axis=1) - jnp.take_along_axis(logits, yb[:, None], 1)[:, 0])
 
-        @jax.jit
-        def step(p, m, v, t, xd, yd, sl):
+        def update(state, sl, xd, yd):
+            p, m, v, t = state
+            t = t + 1
             g = jax.grad(loss_fn)(p, xd[sl], yd[sl])
             m = [0.9 * mi + 0.1 * gi for mi, gi in zip(m, g)]
             v = [0.999 * vi + 0.001 * gi * gi for vi, gi in zip(v, g)]
             lr = 1e-3 * jnp.sqrt(1 - 0.999**t) / (1 - 0.9**t)
-            return [pi - lr * mi / (jnp.sqrt(vi) + 1e-7) for pi, mi, vi in zip(p, m, v)], m, v
+            return [pi - lr * mi / (jnp.sqrt(vi) + 1e-7) for pi, mi, vi in zip(p, m, v)], m, v, t
 
+        step = jax.jit(update)  # one dispatch per step, as Keras's JAX trainer
+        scan = jax.jit(lambda state, sls, xd, yd: jax.lax.scan(  # one dispatch per chunk of steps
+            lambda st, sl: (update(st, sl, xd, yd), None), state, sls)[0])
         p = [jnp.asarray(a) for a in params]
-        m = [jnp.zeros_like(a) for a in p]
-        v = [jnp.zeros_like(a) for a in p]
+        state = (p, [jnp.zeros_like(a) for a in p], [jnp.zeros_like(a) for a in p], jnp.float32(0))
         xd, yd = jnp.asarray(x), jnp.asarray(y)
-        times, t = [], 0
+        times = []
         for idx in order:
-            batches = [jnp.asarray(idx[s * batch:(s + 1) * batch]) for s in range(steps)]
+            if scan_chunk:
+                chunks = [jnp.asarray(idx[s * batch:(s + scan_chunk) * batch].reshape(-1, batch))
+                          for s in range(0, steps - scan_chunk + 1, scan_chunk)]
+                run = lambda st, sls: scan(st, sls, xd, yd)  # noqa: E731
+            else:
+                chunks = [jnp.asarray(idx[s * batch:(s + 1) * batch]) for s in range(steps)]
+                run = lambda st, sl: step(st, sl, xd, yd)  # noqa: E731
             t0 = time.perf_counter()
-            for sl in batches:
-                t += 1
-                p, m, v = step(p, m, v, t, xd, yd, sl)
-            jax.block_until_ready(p)
+            for chunk in chunks:
+                state = run(state, chunk)
+            jax.block_until_ready(state)
             times.append(time.perf_counter() - t0)
         return times
     if backend == "torch":
@@ -128,13 +162,18 @@ def _hand_loop(backend, x, y, batch, epochs, seed=0):
 
 # ------------------------------------------------------------------ Keras modes (a)-(c)
 
-def _keras_epochs(model_fn, x, y, batch, epochs, compile_kwargs, callbacks_fn=None):
+def _keras_epochs(model_fn, x, y, batch, epochs, suite_settings, callbacks_fn=None):
     import keras
+
+    from suite.training import compile_fast
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
     model = model_fn()
-    model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy", **compile_kwargs)
+    if suite_settings:
+        compile_fast(model, keras.optimizers.Adam(1e-3), metrics=())
+    else:
+        model.compile(keras.optimizers.Adam(1e-3), "sparse_categorical_crossentropy")
     times = []
 
     class Timer(keras.callbacks.Callback):
@@ -157,7 +196,6 @@ def worker(repeats, mlp_size, cnn_size):
     from suite.data import mnist
     from suite.models.mlp import mlp
     from suite.probes import ActivationProbe, DriftProbe, GradientProbe, WeightProbe
-    from suite.training import compile_settings
 
     backend = keras.backend.backend()
     data = mnist.splits(mlp_size)
@@ -173,24 +211,27 @@ def worker(repeats, mlp_size, cnn_size):
         print(f"{backend} {model} b{batch} {mode}: {n / steady:,.0f} samples/s", file=sys.stderr, flush=True)
 
     for batch in (32, 128):
-        record("mlp", batch, "a", _keras_epochs(mlp, x, y, batch, epochs, {}), len(x))
-        record("mlp", batch, "b", _keras_epochs(mlp, x, y, batch, epochs, compile_settings()), len(x))
-        record("mlp", batch, "c", _keras_epochs(mlp, x, y, batch, epochs, compile_settings(), probes), len(x))
+        record("mlp", batch, "a", _keras_epochs(mlp, x, y, batch, epochs, False), len(x))
+        record("mlp", batch, "b", _keras_epochs(mlp, x, y, batch, epochs, True), len(x))
+        record("mlp", batch, "c", _keras_epochs(mlp, x, y, batch, epochs, True, probes), len(x))
         record("mlp", batch, "d", _hand_loop(backend, x, y, batch, epochs), len(x) // batch * batch)
+        if backend == "jax":
+            chunked = len(x) // batch // SCAN_CHUNK * SCAN_CHUNK * batch
+            record("mlp", batch, "e", _hand_loop(backend, x, y, batch, epochs, scan_chunk=SCAN_CHUNK), chunked)
     if cnn_size:
         from suite.data import cifar10
         from suite.models.cnn import cifar_cnn
 
         xc, yc = cifar10.load_raw()[:2]
         xc, yc = xc[:cnn_size].astype(np.float32) / 255, yc[:cnn_size]
-        record("cnn", 128, "a", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, {}), len(xc))
-        record("cnn", 128, "b", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, compile_settings()), len(xc))
+        record("cnn", 128, "a", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, False), len(xc))
+        record("cnn", 128, "b", _keras_epochs(cifar_cnn, xc, yc, 128, epochs, True), len(xc))
     print("RESULT " + json.dumps({"backend": backend, "env": environment.describe(), "rows": rows}), flush=True)
 
 
 def _table(results):
-    lines = ["| backend | model | batch | (a) plain fit | (b) suite | (c) suite + probes | (d) hand loop | b/a | c/b | b/d |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| backend | model | batch | (a) plain fit | (b) suite | (c) suite + probes | (d) hand loop | "
+             "(e) scanned hand loop | b/a | c/b | b/d | b/e |", "|---" * 12 + "|"]
     for res in results:
         by = {}
         for r in res["rows"]:
@@ -201,7 +242,8 @@ def _table(results):
                                              if p in m and q in m else "-")
             # b/a and b/d are speed-ups (throughput ratios); c/b is a slow-down (time ratio).
             lines.append(f"| {res['backend']} | {model} | {batch} | {cell('a')} | {cell('b')} | {cell('c')} | "
-                         f"{cell('d')} | {ratio('b', 'a')} | {ratio('c', 'b', inv=True)} | {ratio('b', 'd')} |")
+                         f"{cell('d')} | {cell('e')} | {ratio('b', 'a')} | {ratio('c', 'b', inv=True)} | "
+                         f"{ratio('b', 'd')} | {ratio('b', 'e')} |")
     return lines
 
 
@@ -230,11 +272,13 @@ def main():
             f"*Generated by `python benchmarks/throughput.py --repeats {args.repeats} --mlp-size {args.mlp_size} "
             f"--cnn-size {args.cnn_size}` on {started}; not a test.*", "",
             f"Machine: {env['cpu']}; accelerator: {env['device']}; Python {env['python']}, Keras {env['keras']}; "
-            + ", ".join(f"{r['backend']} {r['env']['backend_version']}" for r in results) + ".", "",
+            + ", ".join(f"{r['backend']} {r['env']['backend_version']}" for r in results)
+            + "; thread settings: " + (", ".join(f"{k}={v}" for k, v in env.get("thread_env", {}).items())
+                                       or "library defaults") + ".", "",
             "Samples per second of training (median of the timed epochs after a warm-up epoch; no validation). "
             "b/a and b/d: speed-up of the suite's settings over plain `fit` and over the hand-written loop "
             "(b/d < 1 means the hand loop is faster); c/b: wall-time cost of the probes (1.10 = 10% slower).", "",
-            *_table(results), ""]
+            *_table(results), "", *WHERE_THE_TIME_GOES, ""]
     (ROOT / "benchmarks" / "RESULTS.md").write_text("\n".join(text))
     print("\n".join(text))
 

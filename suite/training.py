@@ -13,16 +13,19 @@ import numpy as np
 
 from suite.progress import ProgressCallback
 
-# Steps run per compiled call. TensorFlow and JAX fuse them into one call and skip per-step
-# Python work (2x and 1.4x faster on the MNIST MLP at batch 32 on a 2-core CPU); Keras on
+# Steps run per call of the train function: TensorFlow loops over them inside one graph call;
+# Keras's JAX trainer still dispatches each step's compiled function from Python, but skips the
+# per-step callback work (2x and 1.2-1.4x on the MNIST MLP at batch 32 on a 2-core CPU; see
+# benchmarks/RESULTS.md for a scanned alternative we measured and did not adopt). Keras on
 # torch does not support it.
 STEPS_PER_EXECUTION = {"tensorflow": 64, "jax": 64, "torch": 1}
 EVAL_BATCH = 1024
 
 
-def compile_settings():
-    """Keyword arguments for `model.compile` that make the current backend fast."""
-    return {"steps_per_execution": STEPS_PER_EXECUTION[keras.backend.backend()], "jit_compile": "auto"}
+def compile_fast(model, optimizer, loss="sparse_categorical_crossentropy", metrics=("accuracy",)):
+    """`model.compile` with the settings that make the current backend fast."""
+    model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), jit_compile="auto",
+                  steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()])
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -81,8 +84,7 @@ def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), pro
         loss and accuracy, the best validation loss and its epoch, the final values,
         epochs run and the median seconds per epoch; `status` is `"ok"` or `"diverged"`.
     """
-    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  **compile_settings())
+    compile_fast(model, optimizer)
     timer, guard = EpochTimer(), DivergenceGuard()
     extra = [ProgressCallback(progress)] if progress else []
     if train_data is None:
