@@ -11,21 +11,22 @@ import time
 import keras
 import numpy as np
 
+from suite import backend
 from suite.progress import ProgressCallback
 
 # Steps run per call of the train function: TensorFlow loops over them inside one graph call;
-# Keras's JAX trainer still dispatches each step's compiled function from Python, but skips the
-# per-step callback work (2x and 1.2-1.4x on the MNIST MLP at batch 32 on a 2-core CPU; see
-# benchmarks/RESULTS.md for a scanned alternative we measured and did not adopt). Keras on
-# torch does not support it.
+# Keras's JAX trainer dispatches each step from Python, so on a CPU the suite scans a dense
+# model's chunk in one call instead (`suite.backend.fuse_train_steps`; see
+# benchmarks/RESULTS.md). Keras on torch does not support it.
 STEPS_PER_EXECUTION = {"tensorflow": 64, "jax": 64, "torch": 1}
 EVAL_BATCH = 1024
 
 
 def compile_fast(model, optimizer, loss="sparse_categorical_crossentropy", metrics=("accuracy",)):
-    """`model.compile` with the settings that make the current backend fast."""
+    """`model.compile` with the settings that make the current backend fast (steps fused on JAX's CPU)."""
     model.compile(optimizer=optimizer, loss=loss, metrics=list(metrics), jit_compile="auto",
                   steps_per_execution=STEPS_PER_EXECUTION[keras.backend.backend()])
+    backend.fuse_train_steps(model)
 
 
 class EpochTimer(keras.callbacks.Callback):

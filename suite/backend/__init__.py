@@ -13,6 +13,8 @@
 - `backward_twice(fn, variables)` -> grads after two backward passes through `fn`, each done in
   the backend's own idiom: PyTorch accumulates into `.grad` by itself (`loss.backward()` twice);
   TensorFlow and JAX return fresh gradients per call, so the two are summed explicitly.
+- `fuse_train_steps(model)`: after `compile()`, make `fit` run each `steps_per_execution` chunk
+  of steps in one compiled call where Keras does not already (JAX on a CPU, dense models).
 - `ACCUMULATES`: whether the backend's idiom accumulates gradients implicitly.
 - `float64()`: a context manager inside which float64 arrays stay float64 (JAX needs
   `jax_enable_x64`; the others always allow it).
@@ -66,6 +68,11 @@ def grads_of(fn, variables):
 def backward_twice(fn, variables):
     """Gradients after two backward passes in the backend's idiom; see the module docstring."""
     return get().backward_twice(fn, list(variables))
+
+
+def fuse_train_steps(model):
+    """Fit's `steps_per_execution` chunks in one compiled call each; see the module docstring."""
+    get().fuse_train_steps(model)
 
 
 def accumulates():

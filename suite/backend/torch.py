@@ -24,6 +24,10 @@ def batch_grads(model, xs, ys, loss_fn, training=False):
     return np.array([loss for loss, _ in results]), [np.stack(g) for g in zip(*(grads for _, grads in results))]
 
 
+def fuse_train_steps(model):
+    """Nothing to do: Keras's torch trainer has no `steps_per_execution` chunks to fuse."""
+
+
 def grads_of(fn, variables):
     params = [v.value for v in variables]
     value = fn()
