@@ -5,6 +5,7 @@ import numpy as np
 
 from suite import backend
 from suite.probes.base import Probe, global_step
+from suite.probes.linalg import gram
 
 
 def gradient_stats(grads):
@@ -16,17 +17,20 @@ def gradient_stats(grads):
     Returns:
         `dict(norm, batch_norm_mean, batch_norm_var, noise)`, each a list over variables:
         the L2 norm of the mean gradient, the mean and (population) variance over batches of
-        the per-batch gradient norm, and the mean over batches of `||g_b - g_mean||^2`.
+        the per-batch gradient norm, and the mean over batches of `||g_b - g_mean||^2`, all from
+        the K x K matrix of products between the batches' gradients (float64).
     """
     out = {"norm": [], "batch_norm_mean": [], "batch_norm_var": [], "noise": []}
     for per_batch in grads:
-        g = np.asarray(per_batch, dtype=np.float64).reshape(len(per_batch), -1)  # (K, size)
-        mean = g.mean(axis=0)
-        norms = np.linalg.norm(g, axis=1)
-        out["norm"].append(float(np.linalg.norm(mean)))
+        k = len(per_batch)
+        products = gram(np.reshape(per_batch, (k, -1)).T)  # (K, K): g_a . g_b
+        squares = np.diag(products)
+        norms = np.sqrt(squares)
+        mean_square = products.sum() / k**2  # ||g_mean||^2
+        out["norm"].append(float(np.sqrt(mean_square)))
         out["batch_norm_mean"].append(float(norms.mean()))
         out["batch_norm_var"].append(float(norms.var()))
-        out["noise"].append(float(((g - mean) ** 2).sum(axis=1).mean()))
+        out["noise"].append(float(max(squares.mean() - mean_square, 0.0)))  # mean ||g_b - g_mean||^2
     return out
 
 
