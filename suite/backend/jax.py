@@ -6,12 +6,14 @@ per-minibatch gradients are one `jax.vmap`ped call.
 
 import functools
 import itertools
+import json
+from collections import OrderedDict
 
 import jax
 import keras
 import numpy as np
 
-from suite.backend.compiled import Cache
+from suite.backend.compiled import Cache, architecture
 
 ACCUMULATES = False
 # Layers whose training steps run faster scanned than dispatched one by one on XLA:CPU (measured).
@@ -50,7 +52,9 @@ def fuse_train_steps(model):
     This sets `model.train_function` (which `compile()` resets) to one that stacks the chunk's
     batches and scans `model.train_step` over them: the same steps in the same order (the
     weights come out bit-identical, tested), one call. Consecutive batches of one shape go
-    together; a shorter last chunk and a smaller last batch compile their own scans.
+    together; a shorter last chunk and a smaller last batch compile their own scans. Models of
+    one architecture compiled alike (the learning rate aside: it is optimizer state) share the
+    compiled scans, so the seeds and arms of a study compile once where Keras compiles per model.
 
     Only for models made of `FUSABLE` layers on a CPU: XLA:CPU runs convolutions inside a loop
     many times slower (measured 20x on the CIFAR CNN; jax-ml/jax#12868), and XLA:GPU runs loop
@@ -61,16 +65,7 @@ def fuse_train_steps(model):
     if (model.steps_per_execution <= 1 or model.run_eagerly or not model.jit_compile
             or jax.default_backend() != "cpu" or not layers <= FUSABLE):
         return
-    steps = model.steps_per_execution
-
-    def body(state, data):
-        logs, state = model.train_step(state, data)
-        return state, logs
-
-    @functools.partial(jax.jit, donate_argnums=0)  # as Keras's own step: the old state is not reused
-    def scan(state, stacked):
-        state, logs = jax.lax.scan(body, state, stacked)
-        return jax.tree_util.tree_map(lambda a: a[-1], logs), state  # the last step's logs, as Keras
+    steps, scan = model.steps_per_execution, _scan_for(model)
 
     def train_function(state, iterator):
         chunk = list(itertools.islice(iterator, steps))
@@ -81,6 +76,48 @@ def fuse_train_steps(model):
         return logs, state
 
     model.train_function = train_function
+
+
+_SCANS = OrderedDict()  # training key -> (model traced, its jitted scan)
+
+
+def _training_key(model):
+    """Equal for models whose train steps compute the same function of (state, data), or None."""
+    try:
+        model_key = architecture(model)
+        config = model.get_compile_config()
+    except Exception:  # a config that does not serialize: no sharing
+        return None
+    if model_key is None or not config:
+        return None
+    optimizer = {k: v for k, v in config["optimizer"]["config"].items() if k != "name"}  # names carry counters
+    if isinstance(optimizer.get("learning_rate"), (int, float)):
+        optimizer["learning_rate"] = "a variable in the optimizer's state"
+    config = {**config, "optimizer": {**config["optimizer"], "config": optimizer}}
+    return model_key, json.dumps(config, sort_keys=True, default=repr)
+
+
+def _scan_for(model):
+    """A jitted `lax.scan` of `model.train_step` over stacked batches, shared by equal training keys."""
+    key = _training_key(model)
+    if key in _SCANS:
+        _SCANS.move_to_end(key)
+        return _SCANS[key][1]
+
+    def body(state, data):
+        logs, state = model.train_step(state, data)
+        return state, logs
+
+    @functools.partial(jax.jit, donate_argnums=0)  # as Keras's own step: the old state is not reused
+    def scan(state, stacked):
+        state, logs = jax.lax.scan(body, state, stacked)
+        return jax.tree_util.tree_map(lambda a: a[-1], logs), state  # the last step's logs, as Keras
+
+    if key is not None:
+        _SCANS[key] = (model, scan)
+        if len(_SCANS) > 16:
+            _SCANS.popitem(last=False)
+    return scan
 
 
 def _shapes(batch):
