@@ -72,8 +72,13 @@ def table(rows, backends, columns):
     for task in TASKS:
         cells = [_minutes(rows[(task, b)][key]) if (task, b) in rows else "-" for b in backends for _, key in columns]
         lines.append(f"| {task} | " + " | ".join(cells) + " |")
-    totals = [_minutes(sum(rows[(t, b)][key] for t in TASKS if (t, b) in rows)) for b in backends for _, key in columns]
-    lines.append("| **total** | " + " | ".join(f"**{t}**" for t in totals) + " |")
+    totals = []
+    for b in backends:
+        done = [t for t in TASKS if (t, b) in rows]
+        for _, key in columns:
+            total = f"**{_minutes(sum(rows[(t, b)][key] for t in done))}**" if done else "-"
+            totals.append(total if len(done) == len(TASKS) else f"{total} ({len(done)} of {len(TASKS)} tasks)")
+    lines.append("| **total** | " + " | ".join(totals) + " |")
     return lines
 
 

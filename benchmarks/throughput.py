@@ -40,11 +40,12 @@ WHERE_THE_TIME_GOES = [
     "",
     "- TensorFlow: `steps_per_execution` runs the chunk's steps in one graph call, so (b) nears the compiled hand "
     "loop (d).",
-    "- JAX: Keras's JAX trainer still dispatches one compiled step per batch from Python (steps_per_execution "
-    "only skips the per-step callback work), as the hand loop (d) does, so b/d is near 1. (e) shows what one call "
-    "per chunk of steps would give. A `lax.scan` train function inside Keras reached that speed with bit-identical "
-    "weights but compiles again for each new chunk length, and XLA:CPU runs convolutions inside a loop many times "
-    "slower (jax-ml/jax#12868); at the suite's run lengths it gained nothing, so the suite does not use it.",
+    "- JAX: Keras's JAX trainer dispatches one compiled step per batch from Python (steps_per_execution only "
+    "skips the per-step callback work), as the hand loop (d) does; (e) runs 64 steps per call in a `lax.scan`. "
+    "The suite does the same inside Keras for dense models on a CPU (`suite.backend.fuse_train_steps`, same "
+    "weights bit for bit), so (b) passes (d). A scan compiles again for each new chunk length, so models "
+    "compiled alike share their compiled scans; convolutional models keep Keras's loop, because XLA:CPU runs "
+    "convolutions inside a loop many times slower (jax-ml/jax#12868).",
     "- PyTorch: Keras on torch runs eagerly; a profile of `fit` shows most of each step in Keras's Python layer "
     "and op machinery (the functional graph walk, dtype and tensor conversion), the optimizer's update and the "
     "data iterator, not in torch's kernels; hence (d), a plain torch loop, is ~3x faster. Keras does not support "
