@@ -71,6 +71,7 @@ def main(path):
         loss_fn = mean_ce
         loss, grads = backend.value_and_grads(m, x, y, loss_fn)
         halves_loss, halves = backend.batch_grads(m, x.reshape(2, 8, -1), y.reshape(2, 8), loss_fn)
+        quarters = backend.batch_grads(m, x.reshape(4, 4, -1), y.reshape(4, 4), loss_fn)[1]  # a second shape
         out.update(loss64=loss, dtype64=str(keras.ops.convert_to_numpy(m.trainable_variables[0]).dtype))
         raw = raw_variable_grads("float64")
     m32 = model("float32")
@@ -79,8 +80,8 @@ def main(path):
         out[f"grad64_{i}"], out[f"grad32_{i}"] = g, g32
     out["norms64"] = [np.linalg.norm(g) for g in grads]
     out["halves_loss"] = halves_loss
-    for i, g in enumerate(halves):
-        out[f"halves_{i}"] = g
+    for i, (g, q) in enumerate(zip(halves, quarters)):
+        out[f"halves_{i}"], out[f"quarters_{i}"] = g, q
     out["names"] = [v.path for v in m.trainable_variables]
     out["loss32"] = loss32
     out["raw_value"], out["raw_gw"], out["raw_gb"], out["raw_value_ref"], out["raw_gw_ref"], out["raw_gb_ref"] = raw

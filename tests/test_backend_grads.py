@@ -118,6 +118,8 @@ def test_batch_grads_are_the_gradients_of_each_minibatch(grads, backend):
         assert g[f"halves_{i}"].shape == (2, *g[f"grad64_{i}"].shape), name
         assert _rel(g[f"halves_{i}"].mean(axis=0), g[f"grad64_{i}"]) < rtol, name
         assert _rel(g[f"halves_{i}"][0], g[f"halves_{i}"][1]) > 1e-3, name  # two different minibatches
+        assert g[f"quarters_{i}"].shape[0] == 4, name  # another minibatch count and size: traced again
+        assert _rel(g[f"quarters_{i}"].mean(axis=0), g[f"grad64_{i}"]) < rtol, name
 
 
 def test_same_weights_same_batch_same_gradient_norms_on_every_backend(grads):

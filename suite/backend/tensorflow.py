@@ -26,7 +26,8 @@ def _build(model, loss_fn, training, batched):
         results = [value_and_grad(params, non_trainable, xs[k], ys[k]) for k in range(xs.shape[0])]
         return tf.stack([loss for loss, _ in results]), [tf.stack(g) for g in zip(*(grads for _, grads in results))]
 
-    return tf.function(per_batch if batched else value_and_grad, reduce_retracing=True)
+    # Traced per input shape: relaxed shapes would leave the minibatch count unknown to the loop.
+    return tf.function(per_batch if batched else value_and_grad)
 
 
 _CACHE = Cache(_build)
