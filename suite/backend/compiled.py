@@ -38,8 +38,33 @@ def loss_key(loss_fn):
     return "object", id(loss_fn)
 
 
+class Shared:
+    """The latest `size` compiled functions by key, each kept alive with the objects it was built from.
+
+    A key may hold an object's id, so the objects stay alive as long as their entry.
+    """
+
+    def __init__(self, size=16):
+        self.size = size
+        self._entries = OrderedDict()  # key -> (objects built from, compiled function)
+
+    def __len__(self):
+        return len(self._entries)
+
+    def get(self, key, build, *built_from):
+        """The function stored under `key`, else `build()`, stored unless `key` is None."""
+        if key is None:
+            return build()
+        if key not in self._entries:
+            self._entries[key] = (built_from, build())
+            if len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+        self._entries.move_to_end(key)
+        return self._entries[key][1]
+
+
 class Cache:
-    """The compiled functions of the latest `size` (architecture, loss, mode, batched) combinations.
+    """The compiled gradient functions of the latest `size` (architecture, loss, mode, batched) combinations.
 
     Args:
         build: `build(model, loss_fn, training, batched)` -> a function of
@@ -49,8 +74,8 @@ class Cache:
     """
 
     def __init__(self, build, size=16):
-        self.build, self.size = build, size
-        self._functions = OrderedDict()  # key -> (model traced, loss_fn, compiled function)
+        self.build = build
+        self._functions = Shared(size)
         self._keys = weakref.WeakKeyDictionary()  # model -> its architecture key (a config dump each)
 
     def get(self, model, loss_fn, training, batched):
@@ -60,13 +85,8 @@ class Cache:
             except Exception:  # a config that does not serialize: compile for this object alone
                 self._keys[model] = None
         key = (self._keys[model] or ("object", id(model)), loss_key(loss_fn), bool(training), bool(batched))
-        if key not in self._functions:
-            # The model and loss stay alive with their entry: a key may hold their ids.
-            self._functions[key] = (model, loss_fn, self.build(model, loss_fn, bool(training), bool(batched)))
-            if len(self._functions) > self.size:
-                self._functions.popitem(last=False)
-        self._functions.move_to_end(key)
-        return self._functions[key][2]
+        return self._functions.get(key, lambda: self.build(model, loss_fn, bool(training), bool(batched)),
+                                   model, loss_fn)
 
     def __call__(self, model, x, y, loss_fn, training, batched):
         """`(loss, grads)` of `model` on `(x, y)` with the values of its variables now."""

@@ -7,13 +7,12 @@ per-minibatch gradients are one `jax.vmap`ped call.
 import functools
 import itertools
 import json
-from collections import OrderedDict
 
 import jax
 import keras
 import numpy as np
 
-from suite.backend.compiled import Cache, architecture
+from suite.backend.compiled import Cache, Shared, architecture
 
 ACCUMULATES = False
 # Layers whose training steps run faster scanned than dispatched one by one on XLA:CPU (measured).
@@ -78,7 +77,7 @@ def fuse_train_steps(model):
     model.train_function = train_function
 
 
-_SCANS = OrderedDict()  # training key -> (model traced, its jitted scan)
+_SCANS = Shared()  # training key -> the jitted scan of the first model with that key
 
 
 def _training_key(model):
@@ -99,25 +98,18 @@ def _training_key(model):
 
 def _scan_for(model):
     """A jitted `lax.scan` of `model.train_step` over stacked batches, shared by equal training keys."""
-    key = _training_key(model)
-    if key in _SCANS:
-        _SCANS.move_to_end(key)
-        return _SCANS[key][1]
-
     def body(state, data):
         logs, state = model.train_step(state, data)
         return state, logs
 
-    @functools.partial(jax.jit, donate_argnums=0)  # as Keras's own step: the old state is not reused
-    def scan(state, stacked):
-        state, logs = jax.lax.scan(body, state, stacked)
-        return jax.tree_util.tree_map(lambda a: a[-1], logs), state  # the last step's logs, as Keras
+    def build():
+        @functools.partial(jax.jit, donate_argnums=0)  # as Keras's own step: the old state is not reused
+        def scan(state, stacked):
+            state, logs = jax.lax.scan(body, state, stacked)
+            return jax.tree_util.tree_map(lambda a: a[-1], logs), state  # the last step's logs, as Keras
+        return scan
 
-    if key is not None:
-        _SCANS[key] = (model, scan)
-        if len(_SCANS) > 16:
-            _SCANS.popitem(last=False)
-    return scan
+    return _SCANS.get(_training_key(model), build, model)
 
 
 def _shapes(batch):

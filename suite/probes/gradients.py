@@ -39,11 +39,11 @@ class GradientProbe(Probe):
 
     The probe set is cut into `batches` minibatches of `batch_size`; at each recorded point the
     gradient of `loss` on each minibatch is taken with `suite.backend.batch_grads` (one compiled
-    call on TensorFlow and JAX) in inference mode (no dropout, no regularization penalty), so the numbers are the same on
-    every backend and training is not touched. A point is recorded before training (epoch 0),
-    at the end of each selected epoch and, with `every_steps`, every that many optimizer steps
-    up to `max_steps` (with `steps_per_execution > 1`, at the first step boundary Keras reports
-    after each multiple). `history` holds, per point, `epoch` (fractional for step points),
+    call on TensorFlow and JAX) in inference mode (no dropout, no regularization penalty), so
+    the numbers are the same on every backend and training is not touched. A point is recorded
+    before training (epoch 0), at the end of each selected epoch and, with `every_steps`, every
+    that many optimizer steps up to `max_steps` (with `steps_per_execution > 1`, at the first
+    step boundary Keras reports after each multiple). `history` holds, per point, `epoch` (fractional for step points),
     `step`, and per variable `norm`, `batch_norm_mean`, `batch_norm_var`, `noise`, plus `loss`.
 
     Args:

@@ -25,8 +25,8 @@ def singular_values(matrix):
     """Descending singular values of a 2-D matrix, from the eigenvalues of its smaller Gram matrix.
 
     Much cheaper than an SVD for the tall kernels of MLPs (784x128: about a millisecond instead
-    of 10-200 ms on a busy 2-core CPU); relative accuracy ~1e-15 for the large values, and absolute error
-    about eps * s_max^2 / s for a small value s, far below what the probes report.
+    of 10-200 ms on a busy 2-core CPU); relative accuracy ~1e-15 for the large values, and
+    absolute error about eps * s_max^2 / s for a small value s, far below what the probes report.
     """
     m = np.asarray(matrix, dtype=np.float64)
     m = m if m.shape[0] >= m.shape[1] else m.T
