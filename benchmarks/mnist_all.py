@@ -40,7 +40,7 @@ def stored_runs(results_dir, task, backend, profile):
 
 
 def machine(env):
-    """'cpu; accelerator; thread settings' of an environment record (`suite.environment.describe`)."""
+    """'cpu; accelerator; thread settings' of an environment record (`suite.study.environment.describe`)."""
     threads = ", ".join(f"{k}={v}" for k, v in env.get("thread_env", {}).items()) or "library defaults"
     return f"{env['cpu']}; accelerator: {env['device']}; thread settings: {threads}"
 

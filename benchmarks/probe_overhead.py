@@ -2,7 +2,7 @@
 
 Training is task07-sized: the seed study's 784-128(ReLU)-Dropout(0.1)-10 MLP, Adam 1e-3,
 batch 32, on the first 20k MNIST training images, validated on the 5k validation images each
-epoch, through `suite.training.fit_classifier` (the path every task uses). "On" adds all four
+epoch, through `suite.training.fit.fit_classifier` (the path every task uses). "On" adds all four
 probes at their default frequency (a point before training and one per epoch) on a fixed
 512-image probe set from the validation split. Each backend runs in its own process, arms
 interleaved off/on/off/on after one untimed warm-up fit without probes, so that machine load
@@ -36,11 +36,11 @@ def worker(epochs, train_size, repeats):
     sys.path.insert(0, str(ROOT))
     import keras
 
-    from suite import environment
+    from suite.study import environment
     from suite.data import mnist
     from suite.models.mlp import mlp
     from suite.probes import ActivationProbe, DriftProbe, GradientProbe, WeightProbe
-    from suite.training import fit_classifier
+    from suite.training.fit import fit_classifier
 
     data = mnist.splits(train_size)
     x_probe, y_probe = data.x_val[:512], data.y_val[:512]
@@ -79,7 +79,7 @@ def report(results, args, started):
         f"--repeats {args.repeats}` on {started}; not a test.*",
         "",
         f"Training: 784-128(ReLU)-Dropout(0.1)-10 MLP, Adam 1e-3, batch 32, {args.epochs} epochs on "
-        f"{args.train} MNIST images with validation on 5k each epoch (`suite.training.fit_classifier`). "
+        f"{args.train} MNIST images with validation on 5k each epoch (`suite.training.fit.fit_classifier`). "
         "Probes on: GradientProbe (8 batches of 32), WeightProbe, DriftProbe (hidden1) and ActivationProbe, "
         "each once before training and once per epoch, on 512 validation images. "
         f"Arms interleaved off/on after an untimed warm-up fit, {args.repeats} repeat(s) each, in one process per "

@@ -2,7 +2,7 @@
 
 For each backend (one process each), samples per second of training (no validation) for:
   (a) plain `model.fit` as a user would write it (Keras defaults),
-  (b) the suite's per-backend compile settings (`suite.training.compile_fast`: steps_per_execution),
+  (b) the suite's per-backend compile settings (`suite.training.fit.compile_fast`: steps_per_execution),
   (c) (b) with all four probes at their default frequency (once per epoch, 512-image probe set),
   (d) a hand-written loop in the backend itself (jax.jit step with a hand-coded Adam, a plain
       torch loop with torch.optim.Adam, a tf.function step with a hand-coded Adam): the floor
@@ -166,7 +166,7 @@ def _hand_loop(backend, x, y, batch, epochs, seed=0, scan_chunk=None):
 def _keras_epochs(model_fn, x, y, batch, epochs, suite_settings, callbacks_fn=None):
     import keras
 
-    from suite.training import compile_fast
+    from suite.training.fit import compile_fast
 
     keras.backend.clear_session()
     keras.utils.set_random_seed(0)
@@ -193,7 +193,7 @@ def worker(repeats, mlp_size, cnn_size):
     sys.path.insert(0, str(ROOT))
     import keras
 
-    from suite import environment
+    from suite.study import environment
     from suite.data import mnist
     from suite.models.mlp import mlp
     from suite.probes import ActivationProbe, DriftProbe, GradientProbe, WeightProbe

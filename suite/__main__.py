@@ -1,3 +1,3 @@
-from suite.run import cli
+from suite.cli import main
 
-raise SystemExit(cli())
+raise SystemExit(main())

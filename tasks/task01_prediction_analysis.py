@@ -16,10 +16,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from suite import calibration, findings, plots, stats, tables
+from suite.measures import calibration
+from suite.report import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
-from suite.training import EVAL_BATCH, fit_classifier
+from suite.training.fit import EVAL_BATCH, fit_classifier
 
 # jax: measured (3 seeds, 3.5 min, loaded 2-core CPU; scaled to 2); tensorflow, torch: scaled by task07's ratios
 COST_S = {"quick": {"jax": 140, "tensorflow": 220, "torch": 430},

@@ -23,10 +23,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import findings, plots, stats
+from suite.report import findings, plots, stats
 from suite.data import digits, mnist
 from suite.models.mlp import mlp
-from suite.training import EVAL_BATCH, fit_classifier
+from suite.training.fit import EVAL_BATCH, fit_classifier
 
 # jax: measured (3 seeds, 2.8 min, loaded 2-core CPU; scaled to 2); tensorflow, torch: scaled by task07's ratios
 COST_S = {"quick": {"jax": 110, "tensorflow": 180, "torch": 340},

@@ -3,7 +3,7 @@
 One arm, trained well past the 20 epochs of the seed protocol (seeds/003: 784-128(ReLU)-10,
 Adam 1e-3, batch 32, validation = last 5k training images) so the curve after its minimum is
 visible. Every epoch also evaluates 5k fixed training images in inference mode
-(`suite.gap.TrainingSetEvaluation`), so the train-validation gap compares the same weights.
+(`suite.measures.gap.TrainingSetEvaluation`), so the train-validation gap compares the same weights.
 The original notebook trained separate 5/10/20-epoch runs; here they are the first 5/10/20
 epochs of one run per seed (Adam has no schedule, so a 5-epoch run is that prefix).
 
@@ -16,11 +16,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import curves, findings, plots, stats
+from suite.measures import curves
+from suite.report import findings, plots, stats
 from suite.data import mnist
-from suite.gap import TrainingSetEvaluation, add_gaps
+from suite.measures.gap import TrainingSetEvaluation, add_gaps
 from suite.models.mlp import mlp
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 CLAIM = "validation loss began diverging after epoch 6"
 CLAIM_EPOCHS = (6, 7)  # minimum at 6 (the original's), divergence visible from 7

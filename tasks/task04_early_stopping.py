@@ -16,10 +16,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import findings, plots, stats
+from suite.report import findings, plots, stats
 from suite.data import mnist
 from suite.models.mlp import mlp
-from suite.training import EVAL_BATCH, fit_classifier
+from suite.training.fit import EVAL_BATCH, fit_classifier
 
 REFERENCE = "to_the_end"
 CLAIM = "patience=3 halted training when validation loss stagnated, saving computational resources"

@@ -4,7 +4,7 @@ Dropout 0 / 0.1 / 0.3 / 0.5 after the hidden layer of the seed protocol's MLP (s
 784-128(ReLU)-Dropout(p)-10, Adam 1e-3, batch 32, 20 epochs, validation = last 5k training
 images). `fit` logs training accuracy with dropout on, which understates what the network knows,
 so the gap is measured on 5k fixed training images evaluated in inference mode at the end of every
-epoch (`suite.gap.TrainingSetEvaluation`), on the same weights as the validation numbers. No early
+epoch (`suite.measures.gap.TrainingSetEvaluation`), on the same weights as the validation numbers. No early
 stopping: every arm trains all epochs, and its best epoch is reported.
 
 "Most robust" is judged on two numbers: the lowest validation loss reached (what the original
@@ -20,11 +20,12 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import curves, findings, plots, stats, tables
+from suite.measures import curves
+from suite.report import findings, plots, stats, tables
 from suite.data import mnist
-from suite.gap import TrainingSetEvaluation, add_gaps
+from suite.measures.gap import TrainingSetEvaluation, add_gaps
 from suite.models.mlp import mlp
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 CLAIM = "30% dropout yielded the most robust model"
 CLAIMED = "dropout0.3"

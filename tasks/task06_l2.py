@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from suite import findings, plots, probeplots, stats, tables
+from suite.report import findings, plots, probeplots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import WeightProbe
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 LAMBDAS = (0.0, 1e-4, 1e-3, 1e-2)
 ORIGINAL_BEST_VAL_ACC = {1e-4: 98.12, 1e-3: 97.52, 1e-2: 96.84}  # seeds/003, early stopping, %

@@ -14,10 +14,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import findings, plots, stats, tables
+from suite.report import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
-from suite.training import epochs_to_reach, fit_classifier
+from suite.training.fit import epochs_to_reach, fit_classifier
 
 # Learning-rate grids (half-decade steps) around the seed protocol's rates (SGD and momentum
 # 0.01, Adam and AdamW 1e-3); a first 3-point grid put 4 of 6 optimizers' best rate on its

@@ -8,7 +8,7 @@ epochs and images for every arm. Measured per arm:
   noisiness of the landscape where the arm is), before training and after every epoch;
 - sharpness of the final weights on 2,048 training images: the mean loss rise under random
   filter-normalized perturbations of 20%, taken both ways (+d, -d), and the top Hessian
-  eigenvalue (`suite.sharpness`);
+  eigenvalue (`suite.measures.sharpness`);
 - jitter of the validation-loss curve (std of its per-epoch second differences from epoch 3 on),
   seconds per epoch, and test accuracy.
 
@@ -20,11 +20,12 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from suite import findings, plots, probeplots, sharpness, stats, tables
+from suite.measures import sharpness
+from suite.report import findings, plots, probeplots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import GradientProbe
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 BATCHES = (8, 32, 128, 512)
 REFERENCE = 32  # the batch size the original called the best balance

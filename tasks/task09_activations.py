@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from suite import findings, plots, probeplots, stats, tables
+from suite.report import findings, plots, probeplots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import ActivationProbe
-from suite.training import epochs_to_reach, fit_classifier
+from suite.training.fit import epochs_to_reach, fit_classifier
 
 ACTIVATIONS = ("relu", "gelu", "tanh", "sigmoid", "silu")
 TARGET = 0.97  # validation accuracy that counts as "converged"

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from suite import findings, plots, probeplots, stats, tables
+from suite.report import findings, plots, probeplots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import WeightProbe
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 ARMS = {"plain": (0.0, 0.0), "dropout_0.3": (0.0, 0.3), "l2_0.001": (1e-3, 0.0), "l2_0.01": (1e-2, 0.0)}
 ORIGINAL_STD = {"plain": "0.22 (20 epochs)", "dropout_0.3": "0.16", "l2_0.01": "0.01"}  # seeds/003 task10

@@ -15,8 +15,9 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from suite import cifar_training, findings, plots, stats, tables
-from suite.cifar_training import Config, protocol, weights_path
+from suite.report import findings, plots, stats, tables
+from suite.training import cifar as cifar_training
+from suite.training.cifar import Config, protocol, weights_path
 from suite.data.cifar10 import CLASSES
 
 ORIGINAL = {"plain": (88.65, 74.18), "crop_flip": (69.11, 76.25)}  # train / test %, seeds/004

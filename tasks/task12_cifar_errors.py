@@ -18,8 +18,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from suite import confusion, findings, plots, shift, stats
-from suite.cifar_training import Config, load_or_train, predict_labels, protocol
+from suite.measures import confusion, shift
+from suite.report import findings, plots, stats
+from suite.training.cifar import Config, load_or_train, predict_labels, protocol
 from suite.data import cifar10
 
 SHIFTS = (0, 1, 2, 3, 4, 6, 8)  # pixels

@@ -17,7 +17,8 @@ import keras
 import numpy as np
 import pandas as pd
 
-from suite import backend, findings, plots
+from suite import backend
+from suite.report import findings, plots
 from suite.data import mnist
 
 FD_EPS = 1e-6

@@ -16,7 +16,7 @@ import numpy as np  # noqa: E402
 
 from suite.data import mnist  # noqa: E402
 from suite.models.mlp import mlp  # noqa: E402
-from suite.training import fit_classifier  # noqa: E402
+from suite.training.fit import fit_classifier  # noqa: E402
 
 
 def once():

@@ -92,7 +92,7 @@ class _Counting(AugmentedBatches):
 def test_augmentation_is_inactive_at_inference():
     """Augmentation lives in the training batches only: the model itself is deterministic, and
     evaluation and prediction never draw from the augmenting pipeline."""
-    from suite.cifar_training import Config, build
+    from suite.training.cifar import Config, build
 
     x = _images(64, size=32)
     y = np.arange(64) % 10

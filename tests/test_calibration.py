@@ -1,9 +1,9 @@
-"""suite.calibration on small arrays with known answers."""
+"""suite.measures.calibration on small arrays with known answers."""
 
 import numpy as np
 import pytest
 
-from suite import calibration
+from suite.measures import calibration
 
 
 def test_ece_zero_when_confidence_matches_accuracy():

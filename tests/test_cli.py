@@ -65,7 +65,7 @@ def test_report_without_results_says_how_to_get_them(tmp_path):
 
 
 def test_overridden_runs_are_stored_apart_from_the_profiles_own():
-    from suite.config import make_profile
+    from suite.study.profiles import make_profile
 
     assert make_profile("quick").label == "quick"
     assert make_profile("quick", seeds=5).label == "quick"  # more or fewer seeds: same runs

@@ -7,7 +7,7 @@ import pytest
 from suite import backend
 from suite.models.cnn import cifar_cnn
 from suite.models.mlp import mlp
-from suite.training import compile_fast
+from suite.training.fit import compile_fast
 
 pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="fusing applies to JAX only")
 

@@ -1,10 +1,10 @@
-"""suite.probeplots on made-up probe histories (no training)."""
+"""suite.report.probeplots on made-up probe histories (no training)."""
 
 import numpy as np
 import pytest
 
-from suite import plots, probeplots
-from suite.results import Runs
+from suite.report import plots, probeplots
+from suite.study.results import Runs
 
 
 def _runs():

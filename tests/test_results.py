@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from suite import SuiteError
-from suite.results import ResultStore, Runs, as_stored, write_atomic, write_json
+from suite.study.results import ResultStore, Runs, as_stored, write_atomic, write_json
 
 
 def record(arm, seed, acc, hist, stage="main"):

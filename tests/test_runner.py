@@ -7,11 +7,12 @@ import keras
 import numpy as np
 import pytest
 
-from suite import SuiteError, registry, runner
-from suite.config import make_profile
+from suite import SuiteError
+from suite.study import registry, runner
+from suite.study.profiles import make_profile
 from suite.data.store import Split
 from suite.models.mlp import mlp
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""suite.sharpness on a linear model with mean squared error, whose Hessian is known in closed form.
+"""suite.measures.sharpness on a linear model with mean squared error, whose Hessian is known in closed form.
 
 For y_hat = x W + b with MSE over n samples and k outputs, the Hessian with respect to each output's
 (W column, b) block is (2 / (n k)) [x, 1]^T [x, 1], identical for every output, so the top eigenvalue
@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pytest
 
-from suite.sharpness import mean_loss, perturbation_sharpness, random_direction, top_hessian_eigenvalue
+from suite.measures.sharpness import mean_loss, perturbation_sharpness, random_direction, top_hessian_eigenvalue
 
 N, D, K = 256, 6, 3
 

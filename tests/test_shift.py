@@ -1,9 +1,9 @@
-"""suite.shift (translation and mask probes) and suite.confusion (error structure), on synthetic arrays."""
+"""suite.measures.shift (translation and mask probes) and suite.measures.confusion (error structure), on synthetic arrays."""
 
 import numpy as np
 import pytest
 
-from suite import confusion, shift
+from suite.measures import confusion, shift
 
 
 def test_translate_moves_content_and_fills_the_vacated_strip():

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from suite import findings, stats
+from suite.report import findings, stats
 
 
 def test_summarize_drops_nan_and_gives_t_interval():

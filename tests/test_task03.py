@@ -1,4 +1,4 @@
-"""task03 (epochs): suite.curves on known curves, and the task end to end in the smoke profile."""
+"""task03 (epochs): suite.measures.curves on known curves, and the task end to end in the smoke profile."""
 
 import math
 import re
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import BACKENDS
-from suite import curves
+from suite.measures import curves
 
 
 def test_minimum_takes_the_first_of_tied_lows_and_skips_nan():

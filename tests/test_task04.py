@@ -18,7 +18,7 @@ from conftest import BACKENDS, ROOT
 _RESTORE = r"""
 import json, types
 import keras, numpy as np
-from suite.training import fit_classifier
+from suite.training.fit import fit_classifier
 rng = np.random.default_rng(0)
 x, xv = rng.normal(size=(512, 8)).astype("float32"), rng.normal(size=(256, 8)).astype("float32")
 data = types.SimpleNamespace(x_train=x, y_train=(x[:, 0] > 0).astype("int64"), x_val=xv,

@@ -1,4 +1,4 @@
-"""task05 (dropout): suite.gap on a tiny model, and the task end to end in the smoke profile."""
+"""task05 (dropout): suite.measures.gap on a tiny model, and the task end to end in the smoke profile."""
 
 import re
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import BACKENDS
-from suite.gap import PREFIX, TrainingSetEvaluation, add_gaps
+from suite.measures.gap import PREFIX, TrainingSetEvaluation, add_gaps
 
 
 def _data(n=256):

@@ -54,7 +54,7 @@ def crop_flip(x, rng, padding=4, flip=True):
 class AugmentedBatches(keras.utils.PyDataset):
     """Shuffled training batches, each passed through `crop_flip`, reshuffled every epoch.
 
-    Pass it to `model.fit` (or `suite.training.fit_classifier(..., train_data=...)`) instead of
+    Pass it to `model.fit` (or `suite.training.fit.fit_classifier(..., train_data=...)`) instead of
     arrays; the model then sees a freshly augmented copy of every image in every epoch.
 
     Args:

@@ -18,10 +18,11 @@ from datetime import datetime, timezone
 
 import keras
 
-from suite import SuiteError, environment, registry
-from suite.config import PROFILES
-from suite.progress import Progress
-from suite.results import ResultStore, as_stored
+from suite import SuiteError
+from suite.study import environment, registry
+from suite.study.profiles import PROFILES
+from suite.study.progress import Progress
+from suite.study.results import ResultStore, as_stored
 
 SELECT_SEED = 1000  # selection runs use a seed no main run uses
 LONG_ON_CPU_S = 1800
@@ -96,7 +97,7 @@ def run(task_id, profile, results_dir, fresh=False, options=None):
 
     Args:
         task_id: e.g. `"task07"`.
-        profile: a `suite.config.Profile` (overrides applied).
+        profile: a `suite.study.profiles.Profile` (overrides applied).
         results_dir: root of the results store.
         fresh: delete this task's stored results for this backend and profile first.
         options: task-specific options from the CLI (e.g. `images` for task02).

@@ -9,11 +9,13 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from suite import SuiteError, registry, stats
-from suite.compare import cross_backend
-from suite.config import BACKENDS
-from suite.results import ResultStore, Runs
-from suite.writeup import Writeup
+from suite import SuiteError
+from suite.report import stats
+from suite.study import registry
+from suite.report.compare import cross_backend
+from suite.study.profiles import BACKENDS
+from suite.study.results import ResultStore, Runs
+from suite.report.writeup import Writeup
 
 
 @dataclass
@@ -76,13 +78,3 @@ def build(task_id, backend, profile, results_dir, submission_dir):
                 f"{b} ran with " + ", ".join(f"{k}={v}" for k, v in t.items()) for b, t in threads.items()) + ".",
                 section="crossbackend")
     return w.render(Path(submission_dir), rule=stats.RULE)
-
-
-def main(argv=None):
-    from suite.run import cli
-
-    return cli(argv, report_only=True)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

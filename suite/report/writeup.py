@@ -13,7 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from suite.results import write_atomic  # noqa: E402
+from suite.study.results import write_atomic  # noqa: E402
 
 VERDICTS = ("agrees", "disagrees", "inconclusive")
 

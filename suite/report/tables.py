@@ -2,14 +2,14 @@
 
 import pandas as pd
 
-from suite import findings, stats
+from suite.report import findings, stats
 
 
 def summary_table(runs, arms, columns, arm_label="arm", config_keys=()):
     """A DataFrame with one row per arm.
 
     Args:
-        runs: `suite.results.Runs`.
+        runs: `suite.study.results.Runs`.
         arms: arm names, in display order.
         columns: `{label: (metric, scale, digits)}`; each cell is `mean ± std` over seeds of
             `metrics[metric] * scale`. A metric given as `(metric, scale, digits, censor)` has

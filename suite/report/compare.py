@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from suite import stats
+from suite.report import stats
 
 
 def _config_differences(configs):
@@ -17,7 +17,7 @@ def _config_differences(configs):
 
 def cross_backend(runs_by_backend, metric="test_accuracy", label="test accuracy (%)", scale=100.0):
     """One row per arm: the metric (mean ± std over seeds) and seconds per epoch (where any) on each backend,
-    whether each backend agrees with the first one within the seed spread (`suite.stats.RULE`),
+    whether each backend agrees with the first one within the seed spread (`suite.report.stats.RULE`),
     and which config values differ between backends (e.g. a learning rate each one selected).
 
     Args:

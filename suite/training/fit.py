@@ -12,7 +12,7 @@ import keras
 import numpy as np
 
 from suite import backend
-from suite.progress import ProgressCallback
+from suite.study.progress import ProgressCallback
 
 # Steps run per call of the train function: TensorFlow loops over them inside one graph call;
 # Keras's JAX trainer dispatches each step from Python, so on a CPU the suite scans a dense
@@ -74,7 +74,7 @@ def fit_classifier(model, data, optimizer, epochs, batch_size, callbacks=(), pro
         epochs: maximum epochs (callbacks such as EarlyStopping may stop sooner).
         batch_size: training minibatch size.
         callbacks: extra callbacks (probes, early stopping), run before progress reporting.
-        progress: a `suite.progress.Progress`, or `None` for silence.
+        progress: a `suite.study.progress.Progress`, or `None` for silence.
         train_data: a `keras.utils.PyDataset` of training batches (e.g. augmented on the fly,
             `suite.data.augment.AugmentedBatches`) to train on instead of `data.x_train,
             data.y_train`; it sets its own batch size. Defaults to `None`.

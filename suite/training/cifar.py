@@ -14,10 +14,10 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from suite import confusion
+from suite.measures import confusion
 from suite.data import augment, cifar10
 from suite.models.cnn import cifar_cnn
-from suite.training import EVAL_BATCH, fit_classifier
+from suite.training.fit import EVAL_BATCH, fit_classifier
 
 SOURCE_TASK = "task11"
 CLEAN_TRAIN_PROBE = 5000  # training images evaluated clean (no augmentation, no dropout) every epoch
@@ -73,7 +73,7 @@ def predict_labels(model, x):
 def train(c, seed, progress=None):
     """Train arm `c` with `seed`; returns `(model, out)` with `out` ready for the results store.
 
-    Besides `suite.training.fit_classifier`'s metrics, `out["metrics"]` holds the clean
+    Besides `suite.training.fit.fit_classifier`'s metrics, `out["metrics"]` holds the clean
     training accuracy (all training images, no augmentation, dropout off), test accuracy on the
     exact and on the JPEG-recovered test images, per-class test accuracy
     (`class_acc_<name>`) and both train-test gaps; `out["confusion"]` is the test confusion

@@ -2,13 +2,13 @@
 
 Probe histories have one point per probed epoch, starting with epoch 0 (before training), and
 per-point lists with one entry per variable or layer. These helpers pull one such column across
-seeds and draw it the way `suite.plots` draws epoch curves: the seed mean as a line and the
+seeds and draw it the way `suite.report.plots` draws epoch curves: the seed mean as a line and the
 min..max over seeds as a band.
 """
 
 import numpy as np
 
-from suite import plots
+from suite.report import plots
 
 
 def column(history, key, name, names_key="variables"):
@@ -29,7 +29,7 @@ def series(runs, arm, probe, key, name=None, names_key="variables", reduce=None)
     """`(epochs, values)`: the probe's epochs and a seeds x points array for one arm.
 
     Args:
-        runs: `suite.results.Runs`.
+        runs: `suite.study.results.Runs`.
         arm: the arm.
         probe: the probe's name in `record["probes"]`.
         key: the history key (e.g. `"norm"`).

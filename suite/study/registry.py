@@ -8,8 +8,8 @@ from pathlib import Path
 
 from suite import SuiteError
 
-_CATALOGUE = Path(__file__).with_name("catalogue.toml")
-_TASKS = Path(__file__).resolve().parent.parent / "tasks"
+_CATALOGUE = Path(__file__).resolve().parent.parent / "catalogue.toml"
+_TASKS = Path(__file__).resolve().parent.parent.parent / "tasks"
 
 
 @dataclass(frozen=True)

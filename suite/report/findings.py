@@ -1,11 +1,11 @@
 """Sentences computed from stored runs, shared by every task's findings and claim checks.
 
-Every comparison uses `suite.stats.compare` (the rule stated in each writeup).
+Every comparison uses `suite.report.stats.compare` (the rule stated in each writeup).
 """
 
 import numpy as np
 
-from suite import stats
+from suite.report import stats
 
 
 def censored(values, limit):

@@ -1,0 +1,1 @@
+"""Training: one general `fit` for any loss and named evaluation sets, and the shared CIFAR protocol."""
