@@ -1,19 +1,28 @@
-"""Command line: `python -m suite.run TASK|list|all [options]` (and `python -m suite.report TASK`).
+"""Command line: `python -m suite.run TASK|list|all [options]` and `python -m suite.report TASK`.
 
 Examples:
     python -m suite.run list
     python -m suite.run task07 --profile quick
+    python -m suite.run task02 --set images=a.png,b.png
     python -m suite.run task07 --backend all
+    python -m suite.run path/to/my_study.py --profile smoke
     python -m suite.report task07 --backend jax --profile quick
+
+The Keras backend is fixed when Keras is first imported, so this module imports nothing that
+imports Keras until the backend is chosen (for a report: the one its results were stored with).
 """
 
 import argparse
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from suite import SuiteError
+from suite.study import options as task_options, registry
 from suite.study.profiles import BACKENDS, PROFILES, check_backend, make_profile
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no TensorFlow C++ info lines on any command
 
 
 class _Parser(argparse.ArgumentParser):
@@ -33,38 +42,27 @@ def _positive_int(text):
 
 def _parser(report_only):
     prog = "python -m suite.report" if report_only else "python -m suite.run"
-    p = _Parser(prog=prog, description=__doc__.split("\n")[0])
-    p.add_argument("task", help="task id (e.g. task07)" + ("" if report_only else ", 'list' or 'all'"))
-    p.add_argument("--backend", help=f"{', '.join(BACKENDS)} or all (default: $KERAS_BACKEND or tensorflow)")
-    p.add_argument("--profile", default="full", help=f"{', '.join(PROFILES)} (default: full)")
+    p = _Parser(prog=prog, description=__doc__.split("\n")[0], epilog="Task options: `python -m suite.run list`.")
+    p.add_argument("task", help="task id (e.g. task07) or a study file (.py)" + ("" if report_only else ", 'list' or 'all'"))
+    p.add_argument("--backend", help=f"{', '.join(BACKENDS)} or all (run default: $KERAS_BACKEND or tensorflow; "
+                                     "report default: the backend whose results are stored)")
+    p.add_argument("--profile", default=None if report_only else "full",
+                   help=f"{', '.join(PROFILES)} (run default: full; report default: the stored one)")
     p.add_argument("--results-dir", default="results", help="results store (default: results)")
     p.add_argument("--submission-dir", default="submission", help="where writeups go (default: submission)")
     p.add_argument("--epochs", type=_positive_int, help="epochs per arm (overrides the profile)")
     p.add_argument("--subset", type=_positive_int, help="training examples (overrides the profile)")
+    p.add_argument("--seeds", type=_positive_int, help="seeds per arm (overrides the profile)")
     if not report_only:
-        p.add_argument("--seeds", type=_positive_int, help="seeds per arm (overrides the profile)")
-        p.add_argument("--fresh", action="store_true", help="discard stored results of this backend/profile")
+        p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="a task option (repeatable; tuples comma-separated); `list` shows each task's")
+        p.add_argument("--fresh", action="store_true", help="discard stored results and artifacts of this "
+                                                            "backend/profile")
         p.add_argument("--deterministic", action="store_true",
                        help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
-        p.add_argument("--images", nargs="+", default=[], help="your own digit images (task02)")
+        p.add_argument("--images", nargs="+", default=[], help="task02: your own digit images (= --set images=...)")
         p.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
     return p
-
-
-def _list():
-    from suite.study import registry
-
-    for e in registry.catalogue():
-        mark = "implemented" if e.implemented else "not implemented yet"
-        print(f"{e.id}  {e.title}  [{mark}]")
-        print(f"        question: {e.question}")
-        for c in e.claims:
-            print(f"        seed claim: {c}")
-        if e.implemented:
-            cost = getattr(__import__(e.module_name, fromlist=["COST_S"]), "COST_S", {})
-            if cost:
-                print("        est. on a 2-core CPU: " + "; ".join(
-                    f"{p} " + ", ".join(f"{b} {s / 60:.1f} min" for b, s in by.items()) for p, by in cost.items()))
 
 
 def _set_backend(name, deterministic=False):
@@ -83,6 +81,36 @@ def _set_backend(name, deterministic=False):
         backend.enable_determinism()
 
 
+def _option_pairs(args):
+    pairs = list(getattr(args, "set", []))
+    if getattr(args, "images", None):
+        pairs.append("images=" + ",".join(args.images))
+    return pairs
+
+
+def _list():
+    from suite.study import estimate
+
+    for e in registry.catalogue():
+        mark = "implemented" if e.implemented else "not implemented yet"
+        print(f"{e.id}  {e.title}  [{mark}]")
+        print(f"        question: {e.question}")
+        for c in e.claims:
+            print(f"        seed claim: {c}")
+        if not e.implemented:
+            continue
+        for line in task_options.describe(task_options.declared(registry.load(e.id))):
+            print(f"        option --set {line}")
+        measured = []
+        for name, profile in PROFILES.items():
+            for b in BACKENDS:
+                est = estimate.seconds(estimate.SHIPPED, e.id, b, profile)
+                if est and est.basis.endswith("results/") and " on " not in est.basis:
+                    measured.append(f"{name} {b} {est.seconds / 60:.1f} min")
+        if measured:
+            print("        measured: " + "; ".join(measured))
+
+
 def _forwarded(args):
     """The arguments a per-backend subprocess needs to repeat this command."""
     out = [args.task, "--profile", args.profile, "--results-dir", args.results_dir,
@@ -93,8 +121,8 @@ def _forwarded(args):
     for flag in ("fresh", "deterministic"):
         if getattr(args, flag):
             out.append(f"--{flag}")
-    if args.images:
-        out += ["--images", *args.images]
+    for pair in _option_pairs(args):
+        out += ["--set", pair]
     return out
 
 
@@ -109,13 +137,80 @@ def _each_backend(args):
                              exit_code=code)
 
 
-def _tasks(name):
-    from suite.study import registry
+def _stored(results_dir, task, backend=None, profile=None):
+    """`[(backend, profile label)]` that hold stored runs of `task`, optionally filtered."""
+    root = Path(results_dir) / registry.entry(task).id
+    found = sorted({(p.parts[-5], p.parts[-4]) for p in root.glob("*/*/*/*/seed*.json")}) if root.is_dir() else []
+    return [(b, l) for b, l in found if backend in (None, b) and profile in (None, l)]
 
-    if name == "all":
-        return registry.implemented()
-    registry.load(name)
-    return [name]
+
+def _report_target(args, task):
+    """The backend and profile label a report is built from (asked for, or the one stored)."""
+    label = None
+    if args.profile is not None:
+        label = make_profile(args.profile, args.seeds, args.epochs, args.subset).label
+    backend = None if args.backend in (None, "all") else check_backend(args.backend)
+    found = _stored(args.results_dir, task, backend, label)
+    if backend and label:
+        return backend, label
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SuiteError(f"no stored results for {task} in {args.results_dir}"
+                         + (f" for {backend or ''} {label or ''}".rstrip() if backend or label else "")
+                         + f": run `python -m suite.run {task}` first")
+    if args.backend == "all" and label and len({l for _, l in found}) == 1:
+        return BACKENDS[0] if (BACKENDS[0], label) in found else found[0][0], label
+    listing = ", ".join(f"--backend {b} --profile {l}" for b, l in found)
+    raise SuiteError(f"{task} has stored results for several backends/profiles; choose one: {listing}")
+
+
+def _writeup(task, backend, label, args):
+    """Build the writeup; one of runs with --epochs/--subset/--seeds overrides goes apart from the
+    shipped ones (`<submission>/custom/<label>/`), and the line printed says so."""
+    from suite.report import build
+
+    folder = Path(args.submission_dir)
+    custom = "-" in label or args.seeds is not None  # labels carry --epochs/--subset, e.g. quick-epochs5
+    if custom:
+        folder = folder / "custom" / (label + (f"-seeds{args.seeds}" if args.seeds else ""))
+    path = build.build(task, backend, label, args.results_dir, folder)
+    print(f"wrote {path}" + (" (a run with overrides: written apart from the shipped writeups)" if custom else ""))
+
+
+def _do_report(args):
+    tasks = registry.implemented() if args.task == "all" else [args.task]
+    targets = [(t, *_report_target(args, t)) for t in tasks]
+    backends = {b for _, b, _ in targets}
+    if len(backends) > 1:
+        raise SuiteError("the tasks' results are stored on different backends; report them one at a time")
+    _set_backend(backends.pop())
+    for task, backend, label in targets:
+        _writeup(task, backend, label, args)
+
+
+def _do_run(args):
+    if args.task == "all" and _option_pairs(args):
+        raise SuiteError("--set applies to one task; run the tasks one at a time to give options")
+    backend = args.backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
+    if backend != "all":
+        check_backend(backend)
+    profile = make_profile(args.profile, args.seeds, args.epochs, args.subset)
+    tasks = registry.implemented() if args.task == "all" else [args.task]
+    for task in tasks:
+        registry.entry(task)
+    _set_backend(BACKENDS[0] if backend == "all" else backend, args.deterministic)
+    from suite.study import runner
+
+    modules = {task: registry.load(task) for task in tasks}
+    opts = {task: task_options.parse(task_options.declared(m), _option_pairs(args)) for task, m in modules.items()}
+    if backend == "all":
+        _each_backend(args)
+    for task in tasks:
+        if backend != "all":
+            runner.run(task, profile, args.results_dir, fresh=args.fresh, options=opts[task])
+        if not args.no_report:
+            _writeup(task, BACKENDS[0] if backend == "all" else backend, profile.label, args)
 
 
 def cli(argv=None, report_only=False):
@@ -124,26 +219,10 @@ def cli(argv=None, report_only=False):
         args = _parser(report_only).parse_args(argv)
         if args.task == "list" and not report_only:
             _list()
-            return 0
-        backend = args.backend or os.environ.get("KERAS_BACKEND") or "tensorflow"
-        if backend != "all":
-            check_backend(backend)
-        profile = make_profile(args.profile, getattr(args, "seeds", None), args.epochs, args.subset)
-        tasks = _tasks(args.task)
-        if backend == "all":
-            if not report_only:
-                _each_backend(args)
-            backend = BACKENDS[0]  # the reference backend of the writeup
-        _set_backend(backend, getattr(args, "deterministic", False))
-        from suite.report import build as report
-        from suite.study import runner
-
-        for task in tasks:
-            if not report_only and args.backend != "all":  # with "all", the subprocesses trained
-                runner.run(task, profile, args.results_dir, fresh=args.fresh, options={"images": args.images})
-            if report_only or not args.no_report:
-                path = report.build(task, backend, profile.label, args.results_dir, args.submission_dir)
-                print(f"wrote {path}")
+        elif report_only:
+            _do_report(args)
+        else:
+            _do_run(args)
         return 0
     except SuiteError as e:
         print(f"error: {e}", file=sys.stderr)

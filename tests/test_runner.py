@@ -1,4 +1,5 @@
-"""The runner on a tiny synthetic task: seeds, resume, --fresh, stale configs, divergence."""
+"""The runner on tiny synthetic tasks: stages, seeds, resume, --fresh, stale configs, divergence,
+artifacts, upstream runs and task options."""
 
 import types
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ import pytest
 
 from suite import SuiteError
 from suite.study import registry, runner
+from suite.study.options import option
+from suite.study.stages import Stage
 from suite.study.profiles import make_profile
 from suite.data.store import Split
 from suite.models.mlp import mlp
@@ -35,7 +38,8 @@ def _task(lrs, calls):
         model = mlp(hidden=(8,), input_shape=(4, 4), classes=2)
         return fit_classifier(model, _split(), keras.optimizers.SGD(c.lr), c.epochs, 16)
 
-    return types.SimpleNamespace(grid=lambda profile, selection: [Config(f"lr{lr:g}", lr) for lr in lrs], train=train)
+    return types.SimpleNamespace(stages=lambda profile, options: [Stage("main", [Config(f"lr{lr:g}", lr) for lr in lrs])],
+                                 train=train)
 
 
 def _untimed(metrics):
@@ -69,16 +73,23 @@ def test_runs_every_arm_and_seed_then_resumes_without_retraining(tmp_path):
 def test_stored_results_of_another_config_are_not_mixed_in(tmp_path):
     runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path)
     other = _task([0.1], [])
-    other.grid = lambda profile, selection: [Config("lr0.1", 0.1, epochs=3)]
+    other.stages = lambda profile, options: [Stage("main", [Config("lr0.1", 0.1, epochs=3)])]
     with pytest.raises(SuiteError, match="stored with another config.*--fresh"):
         runner.run_module(ENTRY, other, make_profile("smoke"), tmp_path)
 
 
-def test_stored_results_made_with_other_inputs_are_not_mixed_in(tmp_path):
-    runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["a.png"]})
-    runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["a.png"]})
-    with pytest.raises(SuiteError, match="other inputs.*--fresh"):
-        runner.run_module(ENTRY, _task([0.1], []), make_profile("smoke"), tmp_path, options={"images": ["b.png"]})
+@dataclass(frozen=True)
+class Options:
+    images: tuple[str, ...] = option((), "images")
+
+
+def test_stored_results_made_with_other_options_are_not_mixed_in(tmp_path):
+    task = _task([0.1], [])
+    task.Options = Options
+    runner.run_module(ENTRY, task, make_profile("smoke"), tmp_path, options=Options(("a.png",)))
+    runner.run_module(ENTRY, task, make_profile("smoke"), tmp_path, options=Options(("a.png",)))
+    with pytest.raises(SuiteError, match="other options.*--fresh"):
+        runner.run_module(ENTRY, task, make_profile("smoke"), tmp_path, options=Options(("b.png",)))
 
 
 def test_a_diverging_arm_is_recorded_and_the_study_goes_on(tmp_path):

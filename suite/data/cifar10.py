@@ -22,7 +22,7 @@ STD = (0.2470, 0.2435, 0.2616)
 
 def _lossless_mask(n_test):
     """The `test_lossless` mask of the npz the loader reads, or `None` if that file has none."""
-    for path in store._candidates("cifar10"):
+    for path in store.candidates("cifar10"):
         if path.is_file():
             with np.load(path, allow_pickle=False) as f:
                 if "test_lossless" not in f.files:

@@ -1,5 +1,7 @@
 """The cross-backend table: the same study on TensorFlow, JAX and PyTorch, side by side."""
 
+import math
+
 import pandas as pd
 
 from suite.report import stats
@@ -36,7 +38,8 @@ def cross_backend(runs_by_backend, metric="test_accuracy", label="test accuracy 
         for b in backends:
             runs = runs_by_backend[b]
             row[f"{b}: {label}"] = stats.summarize(runs.metric(arm, metric)).fmt(2, scale)
-            row[f"{b}: s/epoch"] = f"{stats.summarize(runs.metric(arm, 'seconds_per_epoch')).mean:.2f}"
+            seconds = runs.metric(arm, "seconds_per_epoch") if runs.has_metric(arm, "seconds_per_epoch") else [math.nan]
+            row[f"{b}: s/epoch"] = f"{stats.summarize(seconds).mean:.2f}"
         for b in backends[1:]:
             c = stats.compare(runs_by_backend[b].metric(arm, metric), ref_values)
             if min(len(ref_values), len(runs_by_backend[b].metric(arm, metric))) < 2:

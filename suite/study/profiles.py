@@ -76,6 +76,18 @@ def make_profile(name, seeds=None, epochs=None, subset=None):
     return dataclasses.replace(profile, **{k: v for k, v in changes.items() if v is not None})
 
 
+def from_label(label):
+    """The profile a results label names (`"quick"`, `"quick-epochs5-subset1000"`)."""
+    name, *parts = label.split("-")
+    given = {"epochs": None, "subset": None}
+    for part in parts:
+        key = part.rstrip("0123456789")
+        if key not in given or key == part:
+            raise SuiteError(f"unreadable profile label {label!r}")
+        given[key] = int(part[len(key):])
+    return make_profile(name, epochs=given["epochs"], subset=given["subset"])
+
+
 def check_backend(name):
     """Raise a `SuiteError` unless `name` is a supported Keras backend."""
     if name not in BACKENDS:

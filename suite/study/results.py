@@ -1,11 +1,14 @@
-"""The results store: one JSON record per (arm, seed), written atomically, read back as `Runs`.
+"""The results store: one JSON record per (stage, arm, seed), written atomically, read back as `Runs`.
 
-Layout: `<root>/<task>/<backend>/<profile>/<stage>/<arm>/seed<k>.json`. Different backends and
-profiles never share a file, so concurrent runs on different backends cannot clobber each other.
+Layout: `<root>/<task>/<backend>/<profile>/<stage>/<arm>/seed<k>.json`, and beside it the run's
+artifacts (weights, large arrays) in `seed<k>.artifacts/`, which are never committed. Different
+backends and profiles never share a file, so concurrent runs on different backends cannot
+clobber each other.
 """
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -72,6 +75,16 @@ class ResultStore:
     def path(self, stage, arm, seed):
         return self.dir / stage / arm / f"seed{seed}.json"
 
+    def artifact_dir(self, stage, arm, seed):
+        """The folder of a run's artifacts (created by the runner before the run trains)."""
+        return self.dir / stage / arm / f"seed{seed}.artifacts"
+
+    def missing_artifacts(self, record, names=None):
+        """Of `names` (default: the ones the record lists), those not on disk."""
+        folder = self.artifact_dir(record["stage"], record["arm"], record["seed"])
+        names = record.get("artifacts", []) if names is None else names
+        return [n for n in names if not (folder / n).is_file()]
+
     def has(self, stage, arm, seed):
         return self.path(stage, arm, seed).is_file()
 
@@ -89,10 +102,12 @@ class ResultStore:
         """All records of a stage as `Runs` (empty if none were stored)."""
         paths = sorted((self.dir / stage).glob("*/seed*.json"))
         records = [self.load_one(stage, p.parent.name, int(p.stem[4:])) for p in paths]
-        return Runs(sorted(records, key=lambda r: r.get("finished", "")))  # the order they ran in
+        return Runs(sorted(records, key=lambda r: r.get("finished", "")), stage)  # the order they ran in
 
     def clear(self):
-        """Delete every stored record of this task, backend and profile (`--fresh`)."""
+        """Delete every stored record and artifact of this task, backend and profile (`--fresh`)."""
+        for folder in sorted(self.dir.rglob("seed*.artifacts")):
+            shutil.rmtree(folder)
         for path in sorted(self.dir.rglob("*.json"), reverse=True):
             path.unlink()
 
@@ -100,11 +115,14 @@ class ResultStore:
 class Runs:
     """Stored records of one stage, with helpers to pull metrics across seeds.
 
-    Records keep the order of the task's grid when `order` is given to `arms`.
+    Asking for an arm, metric or curve that no stored run has raises a `SuiteError` naming the
+    ones that exist (a mistyped name never turns into NaN); a seed that lacks a metric the
+    others have (e.g. it diverged) gives NaN.
     """
 
-    def __init__(self, records):
+    def __init__(self, records, stage="main"):
         self.records = list(records)
+        self.stage = stage
 
     def __len__(self):
         return len(self.records)
@@ -117,18 +135,36 @@ class Runs:
         return list(dict.fromkeys(r["arm"] for r in self.records))
 
     def of(self, arm):
-        return [r for r in self.records if r["arm"] == arm]
+        found = [r for r in self.records if r["arm"] == arm]
+        if not found:
+            raise SuiteError(f"no stored {self.stage} run has arm {arm!r}; arms: {', '.join(self.arms()) or 'none'}")
+        return found
 
     def config(self, arm):
         return self.of(arm)[0]["config"]
 
     def metric(self, arm, key):
         """One value per seed of `metrics[key]` (NaN where a seed lacks it, e.g. diverged)."""
-        return np.array([r["metrics"].get(key, np.nan) for r in self.of(arm)], dtype=float)
+        records = self.of(arm)
+        self._check(records, "metrics", key, arm)
+        return np.array([r["metrics"].get(key, np.nan) for r in records], dtype=float)
+
+    def has_metric(self, arm, key):
+        """Whether any stored run of `arm` has `metrics[key]`."""
+        return any(key in r["metrics"] for r in self.of(arm))
+
+    def _check(self, records, field, key, arm):
+        if any(key in r.get(field, {}) for r in records) or all(r.get("status") != "ok" for r in records):
+            return
+        known = sorted({k for r in records for k in r.get(field, {})})
+        raise SuiteError(f"no stored {self.stage} run of arm {arm!r} has {field} {key!r}; "
+                         f"it has: {', '.join(known) or 'none'}")
 
     def history(self, arm, key):
         """Per-epoch curves of `history[key]`, seeds x epochs, NaN-padded to the longest run."""
-        curves = [r["history"].get(key, []) for r in self.of(arm)]
+        records = self.of(arm)
+        self._check(records, "history", key, arm)
+        curves = [r["history"].get(key, []) for r in records]
         width = max((len(c) for c in curves), default=0)
         out = np.full((len(curves), width), np.nan)
         for i, c in enumerate(curves):
@@ -137,4 +173,4 @@ class Runs:
 
     def where(self, **config):
         """The records whose config matches every given key."""
-        return Runs(r for r in self.records if all(r["config"].get(k) == v for k, v in config.items()))
+        return Runs((r for r in self.records if all(r["config"].get(k) == v for k, v in config.items())), self.stage)
