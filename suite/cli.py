@@ -75,8 +75,10 @@ def _set_backend(name, deterministic=False):
                              f"set KERAS_BACKEND={name} before starting Python")
     os.environ["KERAS_BACKEND"] = name
     from suite import backend
+    from suite.backend import quiet
 
     backend.prepare(deterministic)
+    quiet.import_keras()
     if deterministic:
         backend.enable_determinism()
 
@@ -139,7 +141,7 @@ def _each_backend(args):
 
 def _stored(results_dir, task, backend=None, profile=None):
     """`[(backend, profile label)]` that hold stored runs of `task`, optionally filtered."""
-    root = Path(results_dir) / registry.entry(task).id
+    root = Path(results_dir) / registry.task_id(task)
     found = sorted({(p.parts[-5], p.parts[-4]) for p in root.glob("*/*/*/*/seed*.json")}) if root.is_dir() else []
     return [(b, l) for b, l in found if backend in (None, b) and profile in (None, l)]
 
@@ -198,7 +200,7 @@ def _do_run(args):
     profile = make_profile(args.profile, args.seeds, args.epochs, args.subset)
     tasks = registry.implemented() if args.task == "all" else [args.task]
     for task in tasks:
-        registry.entry(task)
+        registry.task_id(task)  # an unknown task fails before Keras loads
     _set_backend(BACKENDS[0] if backend == "all" else backend, args.deterministic)
     from suite.study import runner
 
@@ -218,6 +220,7 @@ def cli(argv=None, report_only=False):
     try:
         args = _parser(report_only).parse_args(argv)
         if args.task == "list" and not report_only:
+            _set_backend(check_backend(os.environ.get("KERAS_BACKEND") or "tensorflow"))  # task modules load Keras
             _list()
         elif report_only:
             _do_report(args)

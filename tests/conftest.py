@@ -23,8 +23,10 @@ def suite_cli(args, backend="jax", env=None, timeout=900, module="suite.run"):
     """Run `python -m suite.run ARGS` in a fresh process on `backend`; returns CompletedProcess."""
     env = {**os.environ, "KERAS_BACKEND": backend, "SUITE_DATA_DIR": str(DATA_DIR),
            "TF_CPP_MIN_LOG_LEVEL": "3", **(env or {})}
-    return subprocess.run([sys.executable, "-m", module, *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    if not backend:  # as from a plain shell: no KERAS_BACKEND at all
+        del env["KERAS_BACKEND"]
+    command = [sys.executable, *(["-m", module] if module else []), *args]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 class SmokeRun:

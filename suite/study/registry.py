@@ -82,6 +82,15 @@ def _import_file(path):
     return sys.modules[name]
 
 
+def task_id(name):
+    """The id of a task or study file, without importing anything (a `SuiteError` if unknown)."""
+    if is_file(name):
+        if not Path(name).is_file():
+            raise SuiteError(f"no study file {name}")
+        return Path(name).stem
+    return entry(name).id
+
+
 def entry(task_id):
     """The catalogue entry of `task_id` (a task id, or the path of a study file)."""
     if is_file(task_id):

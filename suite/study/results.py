@@ -79,6 +79,16 @@ class ResultStore:
         """The folder of a run's artifacts (created by the runner before the run trains)."""
         return self.dir / stage / arm / f"seed{seed}.artifacts"
 
+    def fresh_artifact_dir(self, stage, arm, seed):
+        """An empty artifact folder for a run about to train (a stale one is removed)."""
+        folder = self.artifact_dir(stage, arm, seed)
+        shutil.rmtree(folder, ignore_errors=True)
+        try:
+            folder.mkdir(parents=True)
+        except OSError as e:
+            raise SuiteError(f"cannot write to {folder.parent}: {e.strerror}. Choose a writable folder.") from None
+        return folder
+
     def missing_artifacts(self, record, names=None):
         """Of `names` (default: the ones the record lists), those not on disk."""
         folder = self.artifact_dir(record["stage"], record["arm"], record["seed"])

@@ -16,7 +16,6 @@ interrupted study resumes where it stopped.
 """
 
 import dataclasses
-import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -142,9 +141,7 @@ class Study:
                 return stored
             self.progress.line(f"{stage} {config.name} seed {seed} is stored without {', '.join(missing)} "
                                "(artifacts are not committed): training it again")
-        folder = self.store.artifact_dir(stage, config.name, seed)
-        shutil.rmtree(folder, ignore_errors=True)
-        folder.mkdir(parents=True)
+        folder = self.store.fresh_artifact_dir(stage, config.name, seed)
         self.progress.start(f"{stage} {config.name} seed {seed}")
         keras.backend.clear_session()
         keras.utils.set_random_seed(seed)
