@@ -20,6 +20,7 @@ from suite.measures import calibration
 from suite.report import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
+from suite.probes import CalibrationProbe
 from suite.training.fit import EVAL_BATCH, fit_classifier
 
 # jax: measured (3 seeds, 3.5 min, loaded 2-core CPU; scaled to 2); tensorflow, torch: scaled by task07's ratios
@@ -47,7 +48,7 @@ def grid(profile, selection):
 def train(c, ctx):
     data = mnist.splits(c.train_size)
     model = mlp()
-    probe = calibration.CalibrationProbe(data.x_val, data.y_val)
+    probe = CalibrationProbe(data.x_val, data.y_val)
     out = fit_classifier(model, data, keras.optimizers.Adam(c.lr), c.epochs, c.batch_size, callbacks=[probe],
                          progress=ctx.progress)
     if out["status"] != "ok":

@@ -3,7 +3,7 @@
 One arm, trained well past the 20 epochs of the seed protocol (seeds/003: 784-128(ReLU)-10,
 Adam 1e-3, batch 32, validation = last 5k training images) so the curve after its minimum is
 visible. Every epoch also evaluates 5k fixed training images in inference mode
-(`suite.measures.gap.TrainingSetEvaluation`), so the train-validation gap compares the same weights.
+(`suite.probes.EvaluationProbe`), so the train-validation gap compares the same weights.
 The original notebook trained separate 5/10/20-epoch runs; here they are the first 5/10/20
 epochs of one run per seed (Adam has no schedule, so a 5-epoch run is that prefix).
 
@@ -19,7 +19,8 @@ import pandas as pd
 from suite.measures import curves
 from suite.report import findings, plots, stats
 from suite.data import mnist
-from suite.measures.gap import TrainingSetEvaluation, add_gaps
+from suite.measures.gap import add_gaps
+from suite.probes import EvaluationProbe
 from suite.models.mlp import mlp
 from suite.training.fit import fit_classifier
 
@@ -50,7 +51,7 @@ def grid(profile, selection):
 
 def train(c, ctx):
     data = mnist.splits(c.train_size)
-    probe = TrainingSetEvaluation(data.x_train[:c.train_eval_size], data.y_train[:c.train_eval_size])
+    probe = EvaluationProbe(data.x_train[:c.train_eval_size], data.y_train[:c.train_eval_size])
     out = fit_classifier(mlp(dropout=c.dropout), data, keras.optimizers.Adam(c.lr), c.epochs, c.batch_size,
                          callbacks=[probe], progress=ctx.progress)
     h = add_gaps(out["history"])

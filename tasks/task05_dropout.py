@@ -4,7 +4,7 @@ Dropout 0 / 0.1 / 0.3 / 0.5 after the hidden layer of the seed protocol's MLP (s
 784-128(ReLU)-Dropout(p)-10, Adam 1e-3, batch 32, 20 epochs, validation = last 5k training
 images). `fit` logs training accuracy with dropout on, which understates what the network knows,
 so the gap is measured on 5k fixed training images evaluated in inference mode at the end of every
-epoch (`suite.measures.gap.TrainingSetEvaluation`), on the same weights as the validation numbers. No early
+epoch (`suite.probes.EvaluationProbe`), on the same weights as the validation numbers. No early
 stopping: every arm trains all epochs, and its best epoch is reported.
 
 "Most robust" is judged on two numbers: the lowest validation loss reached (what the original
@@ -23,7 +23,8 @@ import pandas as pd
 from suite.measures import curves
 from suite.report import findings, plots, stats, tables
 from suite.data import mnist
-from suite.measures.gap import TrainingSetEvaluation, add_gaps
+from suite.measures.gap import add_gaps
+from suite.probes import EvaluationProbe
 from suite.models.mlp import mlp
 from suite.training.fit import fit_classifier
 
@@ -53,7 +54,7 @@ def grid(profile, selection):
 
 def train(c, ctx):
     data = mnist.splits(c.train_size)
-    probe = TrainingSetEvaluation(data.x_train[:c.train_eval_size], data.y_train[:c.train_eval_size])
+    probe = EvaluationProbe(data.x_train[:c.train_eval_size], data.y_train[:c.train_eval_size])
     out = fit_classifier(mlp(dropout=c.dropout), data, keras.optimizers.Adam(c.lr), c.epochs, c.batch_size,
                          callbacks=[probe], progress=ctx.progress)
     h = add_gaps(out["history"])

@@ -6,8 +6,11 @@ import numpy as np
 import pytest
 
 from suite import backend
-from suite.probes import ActivationProbe, DriftProbe, GradientProbe, WeightProbe, linear_cka
+from suite.report import probeplots
+from suite.probes import (ActivationProbe, CalibrationProbe, DriftProbe, EvaluationProbe, GradientProbe,
+                          WeightProbe, linear_cka)
 from suite.probes.activations import activation_stats, default_layers
+from suite.measures.calibration import ece
 from suite.probes.drift import mean_cosine
 from suite.probes.gradients import gradient_stats
 from suite.probes.weights import effective_rank, histogram, singular_values
@@ -87,9 +90,11 @@ def test_activation_stats_and_cosine():
 # ---------------------------------------------------------------- callbacks on a tiny model
 
 
-def tiny_model(activation="relu", dropout=0.0):
+def tiny_model(activation="relu", dropout=0.0, depth=1):
     inputs = keras.Input((6,))
-    h = keras.layers.Dense(8, activation=activation, name="hidden1")(inputs)
+    h = inputs
+    for i in range(1, depth + 1):
+        h = keras.layers.Dense(8, activation=activation, name=f"hidden{i}")(h)
     if dropout:
         h = keras.layers.Dropout(dropout)(h)
     logits = keras.layers.Dense(3, name="logits")(h)
@@ -182,6 +187,23 @@ def test_drift_probe_sees_change_and_no_change():
     assert moved["cka_prev"][2] < 0.999 and moved["cos_first"][2] < 0.999
 
 
+def test_drift_probe_on_two_layers_keeps_one_record_per_layer():
+    model, (x, _) = tiny_model(depth=2), tiny_data()
+    start = model.get_weights()
+    both = drive(DriftProbe(x, layers=["hidden1", "hidden2"]), model, epochs=2, change=perturb)
+    assert both["layers"] == ["hidden1", "hidden2"] and "layer" not in both
+    assert both["epoch"] == [0.0, 1.0, 2.0] and both["cka_first"][0] == [1.0, 1.0]
+    assert max(both["cka_first"][2]) < 0.999  # hidden1 moved, and hidden2 with it
+    for i, name in enumerate(both["layers"]):  # each column is a one-layer probe's record, under today's keys
+        model.set_weights(start)
+        single = drive(DriftProbe(x, layers=name), model, epochs=2, change=perturb)
+        assert set(single) == {"epoch", "layer", "cka_prev", "cka_first", "cos_first"} and single["layer"] == name
+        for key in DriftProbe.FIELDS:
+            assert single[key] == pytest.approx(probeplots.column(both, key, name, "layers"), rel=1e-12)
+    with pytest.raises(ValueError, match="at least one layer"):
+        DriftProbe(x, layers=[])
+
+
 def test_activation_probe_counts_dead_and_saturated_units():
     model, (x, _) = tiny_model(), tiny_data()
     assert default_layers(model) == ["hidden1"]
@@ -200,21 +222,89 @@ def test_activation_probe_counts_dead_and_saturated_units():
         drive(ActivationProbe(x), keras.Sequential([keras.Input((6,)), keras.layers.Dense(3)]), epochs=1)
 
 
+def test_every_steps_on_a_weight_probe_and_reuse():
+    keras.utils.set_random_seed(0)
+    model, (x, y) = tiny_model(), tiny_data()
+    model.compile("sgd", "sparse_categorical_crossentropy", steps_per_execution=1)
+    probe = WeightProbe(every_steps=2, max_steps=5)
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=[probe])  # 6 steps per epoch
+    assert probe.history["epoch"] == pytest.approx([0, 2 / 6, 4 / 6, 1, 2])  # steps 0, 2, 4, then epoch ends
+    assert "step" not in probe.history  # the weight record keeps today's keys
+    first = probe.history["norm"]
+    assert len(first) == 5 and first[1] != first[0]
+    kernel = keras.ops.convert_to_numpy(model.get_layer("hidden1").kernel)
+    assert first[-1][0] == pytest.approx(np.linalg.norm(kernel), rel=1e-6)
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, callbacks=[probe])  # reused: a fresh history
+    assert probe.history["epoch"] == [0.0, 1.0]  # steps 13-18 lie past max_steps=5
+    assert probe.history["norm"][0] == first[-1]
+
+
+def test_every_steps_rejects_a_bad_value():
+    with pytest.raises(ValueError, match="every_steps must be a positive integer"):
+        WeightProbe(every_steps=0)
+
+
+def test_evaluation_probes_with_two_prefixes_coexist_in_the_history():
+    keras.utils.set_random_seed(1)
+    model, (x, y) = tiny_model(), tiny_data()
+    noisy = np.where(np.arange(len(y)) % 3 == 0, (y + 1) % 3, y)  # a third of the labels wrong
+    model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+    train_eval, true_eval = EvaluationProbe(x, noisy, every_steps=4), EvaluationProbe(x, y, prefix="true_eval_")
+    fit = model.fit(x, noisy, batch_size=16, epochs=3, verbose=0, callbacks=[train_eval, true_eval])
+    h = fit.history
+    for probe, labels in ((train_eval, noisy), (true_eval, y)):
+        p = probe.prefix
+        assert len(h[p + "loss"]) == len(h[p + "accuracy"]) == 3  # one per epoch, none before training
+        after = model.evaluate(x, labels, verbose=0, return_dict=True)
+        assert h[p + "accuracy"][-1] == pytest.approx(after["accuracy"])
+        assert h[p + "loss"][-1] == pytest.approx(after["loss"])
+        assert h[p + "loss"] == [v for e, v in zip(probe.history["epoch"], probe.history[p + "loss"]) if e % 1 == 0]
+    assert train_eval.history["epoch"] == pytest.approx([4 / 6, 1, 8 / 6, 2, 16 / 6, 3])  # steps 4, 6, 8, 12, 16, 18
+    assert true_eval.history["epoch"] == [1.0, 2.0, 3.0]
+    assert h["true_eval_loss"] != h["train_eval_loss"]  # the same model, scored against other labels
+
+
+def test_evaluation_probe_records_chosen_metrics_and_names_a_missing_one():
+    model, (x, y) = tiny_model(), tiny_data()
+    model.compile("sgd", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    fit = model.fit(x, y, batch_size=32, epochs=1, verbose=0,
+                    callbacks=[EvaluationProbe(x, y, prefix="clean_", metrics=["accuracy"])])
+    assert "clean_accuracy" in fit.history and "clean_loss" not in fit.history
+    with pytest.raises(ValueError, match=r"no metric \['auc'\]"):
+        model.fit(x, y, epochs=1, verbose=0, callbacks=[EvaluationProbe(x, y, metrics=["auc"])])
+
+
+def test_calibration_probe_logs_the_ece():
+    model, (x, y) = tiny_model(), tiny_data()
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    probe = CalibrationProbe(x, y, prefix="probe_", bins=10)
+    fit = model.fit(x, y, batch_size=32, epochs=2, verbose=0, callbacks=[probe])
+    assert len(fit.history["probe_ece"]) == 2 and probe.history["epoch"] == [1.0, 2.0]
+    assert fit.history["probe_ece"][-1] == pytest.approx(ece(model.predict(x, verbose=0), y, 10))
+    assert probe.history["probe_ece"] == fit.history["probe_ece"]
+
+
 def test_probes_do_not_change_training():
-    """Same seed with and without all four probes: identical weights after two epochs (with dropout)."""
+    """Same seed with and without every probe: identical weights and logged training loss after two epochs,
+    with dropout and shuffling, on the in-process backend (JAX; TensorFlow too). On torch, evaluate and predict
+    advance the global random state (see suite.probes.evaluation), so there only the procedure is the same.
+    Regression: a mid-epoch evaluation reset the running means fit logs; a mid-epoch submodel read purged weights."""
     x, y = tiny_data(128)
 
     def train(with_probes):
         keras.utils.set_random_seed(3)
         model = tiny_model(dropout=0.3)
-        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy")
-        probes = [GradientProbe(x, y, batch_size=16, batches=2, every_steps=3), WeightProbe(), DriftProbe(x),
-                  ActivationProbe(x)] if with_probes else []
-        model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=probes)
-        return [keras.ops.convert_to_numpy(v) for v in model.weights], probes
+        model.compile(keras.optimizers.Adam(1e-2), "sparse_categorical_crossentropy", metrics=["accuracy"])
+        probes = [GradientProbe(x, y, batch_size=16, batches=2, every_steps=3), WeightProbe(every_steps=5),
+                  DriftProbe(x, every_steps=4), ActivationProbe(x), EvaluationProbe(x, y, every_steps=3),
+                  EvaluationProbe(x[:32], y[:32], prefix="true_eval_"), CalibrationProbe(x, y)] if with_probes else []
+        fit = model.fit(x, y, batch_size=16, epochs=2, verbose=0, callbacks=probes)
+        return [keras.ops.convert_to_numpy(v) for v in model.weights], fit.history, probes
 
-    plain, _ = train(False)
-    probed, probes = train(True)
+    plain, plain_history, _ = train(False)
+    probed, probed_history, probes = train(True)
     for a, b in zip(plain, probed):
         np.testing.assert_array_equal(a, b)
-    assert all(len(p.history["epoch"]) >= 3 for p in probes)
+    for key in ("loss", "accuracy"):  # the running means fit logs: mid-epoch evaluations left them alone
+        assert probed_history[key] == plain_history[key]
+    assert all(len(p.history["epoch"]) >= 2 for p in probes)

@@ -1,4 +1,5 @@
-"""task05 (dropout): suite.measures.gap on a tiny model, and the task end to end in the smoke profile."""
+"""task05 (dropout): suite.measures.gap and suite.probes.EvaluationProbe on a tiny model, and the task end to end
+in the smoke profile."""
 
 import re
 
@@ -7,7 +8,8 @@ import numpy as np
 import pytest
 
 from conftest import BACKENDS
-from suite.measures.gap import PREFIX, TrainingSetEvaluation, add_gaps
+from suite.measures.gap import PREFIX, add_gaps
+from suite.probes import EvaluationProbe
 
 
 def _data(n=256):
@@ -29,7 +31,7 @@ def _fit(callbacks, dropout=0.8):
 
 def test_training_set_evaluation_logs_inference_mode_numbers_without_changing_training():
     x, y = _data()
-    model, history, _ = _fit([TrainingSetEvaluation(x[:64], y[:64])])
+    model, history, _ = _fit([EvaluationProbe(x[:64], y[:64])])
     assert len(history[PREFIX + "loss"]) == len(history[PREFIX + "accuracy"]) == 3
     after = model.evaluate(x[:64], y[:64], verbose=0, return_dict=True)
     assert history[PREFIX + "loss"][-1] == pytest.approx(after["loss"], rel=1e-5)
@@ -44,7 +46,7 @@ def test_training_set_evaluation_does_not_change_deterministic_training():
     # with exactly the weights of a run without it. (With dropout, torch's evaluate advances the random
     # state, so the masks differ after the first epoch: same procedure, another random stream.)
     x, y = _data()
-    probed, _, _ = _fit([TrainingSetEvaluation(x[:64], y[:64])], dropout=0.0)
+    probed, _, _ = _fit([EvaluationProbe(x[:64], y[:64])], dropout=0.0)
     plain, _, _ = _fit([], dropout=0.0)
     for a, b in zip(probed.get_weights(), plain.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
@@ -52,7 +54,7 @@ def test_training_set_evaluation_does_not_change_deterministic_training():
 
 def test_training_set_evaluation_rejects_mismatched_data():
     with pytest.raises(ValueError, match="equal length"):
-        TrainingSetEvaluation(np.zeros((3, 2)), np.zeros(2))
+        EvaluationProbe(np.zeros((3, 2)), np.zeros(2))
 
 
 def test_add_gaps_signs():

@@ -9,7 +9,6 @@ Expected calibration error (Guo et al., 2017): the test points are binned by con
 |accuracy in bin - mean confidence in bin|.
 """
 
-import keras
 import numpy as np
 
 ECE_BINS = 15
@@ -169,30 +168,3 @@ def extremes(probs, y, k=8, scores=None):
         "most_confident": rows(np.argsort(-score, kind="stable")[:k]),
         "most_confident_wrong": rows(wrong[np.argsort(-score[wrong], kind="stable")][:k]),
     }
-
-
-class CalibrationProbe(keras.callbacks.Callback):
-    """Adds the expected calibration error on held-out data to each epoch's logs.
-
-    The value appears in the training history as `key` (e.g. `history["val_ece"]`). It only
-    reads predictions; training is unchanged.
-
-    Args:
-        x: inputs to evaluate (e.g. the validation split).
-        y: their integer labels.
-        key: name of the logged value. Defaults to `"val_ece"`.
-        bins: number of equal-width confidence bins. Defaults to `15`.
-
-    Example:
-        >>> probe = CalibrationProbe(data.x_val, data.y_val)  # doctest: +SKIP
-        >>> model.fit(x, y, validation_data=..., callbacks=[probe])  # doctest: +SKIP
-    """
-
-    def __init__(self, x, y, key="val_ece", bins=ECE_BINS):
-        super().__init__()
-        self.x, self.y, self.key, self.bins = x, y, key, bins
-
-    def on_epoch_end(self, epoch, logs=None):
-        if logs is not None:
-            probs = self.model.predict(self.x, batch_size=1024, verbose=0)
-            logs[self.key] = ece(probs, self.y, self.bins)

@@ -42,6 +42,9 @@ class ActivationProbe(Probe):
             (`"logits"`). Defaults to `None`.
         epochs: 1-based epochs to record; `None` records every epoch. Defaults to `None`.
         dead_threshold: an activation at or below this counts as inactive. Defaults to `0.0`.
+        every_steps: also record every N optimizer steps; `None` disables it. Defaults to `None`.
+        max_steps: last step at which step points are recorded; `None` for no limit.
+            Defaults to `None`.
 
     Example:
         >>> probe = ActivationProbe(x_val[:512])
@@ -49,8 +52,8 @@ class ActivationProbe(Probe):
         >>> probe.history["dead_fraction"][-1]  # one value per layer  # doctest: +SKIP
     """
 
-    def __init__(self, x, layers=None, epochs=None, dead_threshold=0.0):
-        super().__init__(epochs)
+    def __init__(self, x, layers=None, epochs=None, dead_threshold=0.0, every_steps=None, max_steps=None):
+        super().__init__(epochs, every_steps, max_steps)
         self.x, self.layers, self.dead_threshold = np.asarray(x), layers, float(dead_threshold)
 
     def _reset(self):
@@ -67,6 +70,5 @@ class ActivationProbe(Probe):
     def _record(self, epoch, step):
         outs = outputs_on(self._sub, self.x)
         stats = [activation_stats(a, self.dead_threshold, b) for a, b in zip(outs, self._bounds)]
-        self.history["epoch"].append(float(epoch))
         for key in ("dead_fraction", "mean", "std", "saturated_fraction"):
             self.history[key].append([s[key] for s in stats])

@@ -1,4 +1,4 @@
-"""Representation drift: how a hidden layer's view of a fixed probe set moves during training."""
+"""Representation drift: how hidden layers' views of a fixed probe set move during training."""
 
 import numpy as np
 
@@ -19,50 +19,68 @@ def mean_cosine(a, b):
     return float(cos.mean())
 
 
-class DriftProbe(Probe):
-    """Records how the representation of a fixed probe set at one layer drifts over training.
+def _drift(first_raw, first, prev, raw, current):
+    cka_prev = cka_of_centered(prev[0], current[0], prev[1], current[1])
+    return {"cka_prev": cka_prev,
+            "cka_first": cka_prev if prev is first else cka_of_centered(first[0], current[0], first[1], current[1]),
+            "cos_first": mean_cosine(first_raw, raw)}
 
-    At each point the layer's output on `x` (inference mode) is compared with the previous
+
+class DriftProbe(Probe):
+    """Records how the representation of a fixed probe set at one or more layers drifts over training.
+
+    At each point each layer's output on `x` (inference mode) is compared with the previous
     point (`cka_prev`) and with the epoch-0 point (`cka_first`) by linear CKA, and with the
     epoch-0 point by the mean per-sample cosine similarity (`cos_first`). The first point has
     1.0 in every field. Only the first and the previous representations are kept in memory,
     with the norms of their Gram matrices, so each point costs one forward pass and three
-    feature-space products.
+    feature-space products per layer. Points are taken as for every `suite.probes.base.Probe`.
+
+    With one layer name, `history` holds `layer` (the name) and, per point, `epoch` and one
+    number per field; with a list of names it holds `layers` (the names) and, per point,
+    `epoch` and per field a list with one number per layer (read one with
+    `suite.report.probeplots.column(history, "cka_first", name, "layers")`).
 
     Args:
         x: probe inputs (a few hundred samples is plenty).
-        layer: name of the layer whose output is the representation. Defaults to `"hidden1"`.
+        layers: name of the layer whose output is the representation, or a list of names.
+            Defaults to `"hidden1"`.
         epochs: 1-based epochs to record; `None` records every epoch. Defaults to `None`.
+        every_steps: also record every N optimizer steps; `None` disables it. Defaults to `None`.
+        max_steps: last step at which step points are recorded; `None` for no limit.
+            Defaults to `None`.
 
     Example:
-        >>> probe = DriftProbe(x_val[:512], layer="hidden1")
+        >>> probe = DriftProbe(x_val[:512], layers=["hidden1", "hidden2"])
         >>> model.fit(x, y, epochs=5, callbacks=[probe])  # doctest: +SKIP
-        >>> probe.history["cka_first"]  # doctest: +SKIP
+        >>> probe.history["cka_first"][-1]  # one value per layer  # doctest: +SKIP
     """
 
-    def __init__(self, x, layer="hidden1", epochs=None):
-        super().__init__(epochs)
-        self.x, self.layer = np.asarray(x), layer
+    FIELDS = ("cka_prev", "cka_first", "cos_first")
+
+    def __init__(self, x, layers="hidden1", epochs=None, every_steps=None, max_steps=None):
+        super().__init__(epochs, every_steps, max_steps)
+        self.x, self.layers = np.asarray(x), layers
+        self._single = isinstance(layers, str)  # one name: today's record, one number per field
+        self._names = [layers] if self._single else list(layers)
+        if not self._names:
+            raise ValueError("DriftProbe needs at least one layer: pass `layers=\"hidden1\"` or a list of names")
 
     def _reset(self):
-        self.history = {"epoch": [], "layer": self.layer, "cka_prev": [], "cka_first": [], "cos_first": []}
-        self._sub = layer_model(self.model, [self.layer])
-        self._first_raw = self._first = self._prev = None  # raw first; (centered, Gram norm) pairs
+        self.history = {"epoch": [], **({"layer": self.layers} if self._single else {"layers": self._names}),
+                        **{key: [] for key in self.FIELDS}}
+        self._sub = layer_model(self.model, self._names)
+        self._first_raw = self._first = self._prev = None  # per layer: raw first; (centered, Gram norm) pairs
 
     def _record(self, epoch, step):
-        raw = outputs_on(self._sub, self.x)[0].reshape(len(self.x), -1)
-        rep = centered(raw)
-        current = (rep, cross_norm(rep, rep))
-        h = self.history
-        h["epoch"].append(float(epoch))
+        raws = [out.reshape(len(self.x), -1) for out in outputs_on(self._sub, self.x)]
+        current = [(rep, cross_norm(rep, rep)) for rep in map(centered, raws)]
         if self._first is None:
-            self._first_raw, self._first = raw, current
-            for key in ("cka_prev", "cka_first", "cos_first"):
-                h[key].append(1.0)
+            self._first_raw, self._first = raws, current
+            points = [dict.fromkeys(self.FIELDS, 1.0) for _ in raws]
         else:
-            cka_prev = cka_of_centered(self._prev[0], rep, self._prev[1], current[1])
-            h["cka_prev"].append(cka_prev)
-            h["cka_first"].append(cka_prev if self._prev is self._first
-                                  else cka_of_centered(self._first[0], rep, self._first[1], current[1]))
-            h["cos_first"].append(mean_cosine(self._first_raw, raw))
+            points = [_drift(*layer) for layer in zip(self._first_raw, self._first, self._prev, raws, current)]
         self._prev = current
+        for key in self.FIELDS:
+            values = [p[key] for p in points]
+            self.history[key].append(values[0] if self._single else values)

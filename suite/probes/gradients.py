@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from suite import backend
-from suite.probes.base import Probe, global_step
+from suite.probes.base import Probe
 from suite.probes.linalg import gram
 
 
@@ -40,11 +40,10 @@ class GradientProbe(Probe):
     The probe set is cut into `batches` minibatches of `batch_size`; at each recorded point the
     gradient of `loss` on each minibatch is taken with `suite.backend.batch_grads` (one compiled
     call on TensorFlow and JAX) in inference mode (no dropout, no regularization penalty), so
-    the numbers are the same on every backend and training is not touched. A point is recorded
-    before training (epoch 0), at the end of each selected epoch and, with `every_steps`, every
-    that many optimizer steps up to `max_steps` (with `steps_per_execution > 1`, at the first
-    step boundary Keras reports after each multiple). `history` holds, per point, `epoch` (fractional for step points),
-    `step`, and per variable `norm`, `batch_norm_mean`, `batch_norm_var`, `noise`, plus `loss`.
+    the numbers are the same on every backend and training is not touched. Points are taken
+    as for every `suite.probes.base.Probe`. `history` holds, per point, `epoch` (fractional for
+    step points), `step`, and per variable `norm`, `batch_norm_mean`, `batch_norm_var`,
+    `noise`, plus `loss`.
 
     Args:
         x: probe inputs; at least `batch_size` samples.
@@ -65,49 +64,24 @@ class GradientProbe(Probe):
     """
 
     def __init__(self, x, y, loss=None, batch_size=32, batches=8, epochs=None, every_steps=None, max_steps=None):
-        super().__init__(epochs)
+        super().__init__(epochs, every_steps, max_steps)
         n = min(int(batches), len(x) // int(batch_size))
         if n < 1:
             raise ValueError(f"GradientProbe needs at least batch_size={batch_size} probe samples, got {len(x)}: "
                              "pass more samples or a smaller `batch_size`")
-        if every_steps is not None and every_steps < 1:
-            raise ValueError(f"every_steps must be a positive integer or None, got {every_steps}")
         self.x = np.asarray(x[:n * batch_size]).reshape(n, batch_size, *np.shape(x)[1:])
         self.y = np.asarray(y[:n * batch_size]).reshape(n, batch_size, *np.shape(y)[1:])
         self.loss = loss if loss is not None else keras.losses.SparseCategoricalCrossentropy()
         self.batch_size, self.batches = int(batch_size), n
-        self.every_steps, self.max_steps = every_steps, max_steps
-        if every_steps is not None:
-            # Only then a batch hook: Keras dispatches batch ends asynchronously unless a callback has one.
-            self.on_train_batch_end = self._on_step
 
     def _reset(self):
         self.history = {"epoch": [], "step": [], "variables": [v.path for v in self.model.trainable_variables],
                         "batches": self.batches, "batch_size": self.batch_size,
                         "norm": [], "batch_norm_mean": [], "batch_norm_var": [], "noise": [], "loss": []}
-        self._epoch, self._epoch_start, self._steps_per_epoch = 0, 0, self.params.get("steps") if self.params else None
 
     def _record(self, epoch, step):
-        if self.history["step"] and self.history["step"][-1] == step and step > 0:
-            return  # a step point already recorded this state
         losses, grads = backend.batch_grads(self.model, self.x, self.y, self.loss, training=False)
-        stats = gradient_stats(grads)
-        self.history["epoch"].append(float(epoch))
         self.history["step"].append(int(step))
-        for key, values in stats.items():
+        for key, values in gradient_stats(grads).items():
             self.history[key].append(values)
         self.history["loss"].append(float(np.mean(losses)))
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._epoch = epoch
-        if self.every_steps is not None:
-            self._epoch_start = global_step(self.model)
-
-    def _on_step(self, batch, logs=None):
-        step = self._epoch_start + batch + 1
-        if self.max_steps is not None and step > self.max_steps:
-            return
-        last = self.history["step"][-1] if self.history["step"] else 0
-        if step // self.every_steps > last // self.every_steps:
-            per_epoch = self._steps_per_epoch or (batch + 1)
-            self._timed_record(self._epoch + (batch + 1) / per_epoch, step)

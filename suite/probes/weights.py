@@ -48,13 +48,17 @@ class WeightProbe(Probe):
 
     Weights are read through `self.model` (on JAX this syncs the training state into the
     model first). Variables are the model's trainable variables; kernels are those with two
-    or more axes. `history` holds, per point, `epoch`, and per variable `norm` (Frobenius),
+    or more axes. Points are taken as for every `suite.probes.base.Probe`. `history` holds,
+    per point, `epoch` (fractional for step points), and per variable `norm` (Frobenius),
     `std`, `mean_abs` and `hist` (counts on `bins`, out-of-range values in the edge bins), and
     per kernel `singular_values` (descending) and `effective_rank`.
 
     Args:
         epochs: 1-based epochs to record; `None` records every epoch. Defaults to `None`.
         bins: histogram bin edges. Defaults to `numpy.linspace(-0.5, 0.5, 101)`.
+        every_steps: also record every N optimizer steps; `None` disables it. Defaults to `None`.
+        max_steps: last step at which step points are recorded; `None` for no limit.
+            Defaults to `None`.
 
     Example:
         >>> probe = WeightProbe(epochs=[1, 10])
@@ -62,8 +66,8 @@ class WeightProbe(Probe):
         >>> probe.history["effective_rank"][-1]  # doctest: +SKIP
     """
 
-    def __init__(self, epochs=None, bins=DEFAULT_BINS):
-        super().__init__(epochs)
+    def __init__(self, epochs=None, bins=DEFAULT_BINS, every_steps=None, max_steps=None):
+        super().__init__(epochs, every_steps, max_steps)
         self.bins = np.asarray(bins, dtype=np.float64)
 
     def _reset(self):
@@ -76,7 +80,6 @@ class WeightProbe(Probe):
     def _record(self, epoch, step):
         values = [to_numpy(v).astype(np.float64) for v in self.model.trainable_variables]
         h = self.history
-        h["epoch"].append(float(epoch))
         h["norm"].append([float(np.linalg.norm(v.ravel())) for v in values])
         h["std"].append([float(v.std()) for v in values])
         h["mean_abs"].append([float(np.abs(v).mean()) for v in values])

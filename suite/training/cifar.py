@@ -17,6 +17,7 @@ import numpy as np
 from suite.measures import confusion
 from suite.data import augment, cifar10
 from suite.models.cnn import cifar_cnn
+from suite.probes import EvaluationProbe
 from suite.training.fit import EVAL_BATCH, fit_classifier
 
 SOURCE_TASK = "task11"
@@ -50,21 +51,6 @@ def build(c):
     return cifar_cnn(dropout=c.dropout, conventions=c.conventions, mean=cifar10.MEAN, std=cifar10.STD)
 
 
-class CleanTrainAccuracy(keras.callbacks.Callback):
-    """Accuracy on fixed training images, unaugmented and in inference mode, after every epoch."""
-
-    def __init__(self, x, y):
-        super().__init__()
-        self.x, self.y = x, y
-
-    def on_train_begin(self, logs=None):
-        self.values = []
-
-    def on_epoch_end(self, epoch, logs=None):
-        out = self.model.evaluate(self.x, self.y, batch_size=EVAL_BATCH, verbose=0, return_dict=True)
-        self.values.append(float(out["accuracy"]))
-
-
 def predict_labels(model, x):
     """Arg-max class of every image, in inference mode."""
     return np.argmax(model.predict(x, batch_size=EVAL_BATCH, verbose=0), axis=1)
@@ -82,11 +68,11 @@ def train(c, seed, progress=None):
     """
     data = cifar10.splits(c.train_size, c.test_size)
     model = build(c)
-    probe = CleanTrainAccuracy(data.x_train[:CLEAN_TRAIN_PROBE], data.y_train[:CLEAN_TRAIN_PROBE])
+    probe = EvaluationProbe(data.x_train[:CLEAN_TRAIN_PROBE], data.y_train[:CLEAN_TRAIN_PROBE],
+                            prefix="clean_train_", batch_size=EVAL_BATCH, metrics=["accuracy"])
     batches = augment.AugmentedBatches(data.x_train, data.y_train, c.batch_size, seed=seed) if c.augment else None
     out = fit_classifier(model, data, keras.optimizers.Adam(c.lr), c.epochs, c.batch_size, callbacks=[probe],
                          progress=progress, train_data=batches)
-    out["history"]["clean_train_accuracy"] = probe.values
     out["data"] = data.sizes()
     if out["status"] != "ok":
         return model, out
