@@ -22,10 +22,10 @@ from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import CalibrationProbe
 from suite.training.fit import EVAL_BATCH, fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 # jax: measured (3 seeds, 3.5 min, loaded 2-core CPU; scaled to 2); tensorflow, torch: scaled by task07's ratios
-COST_S = {"quick": {"jax": 140, "tensorflow": 220, "torch": 430},
-          "full": {"jax": 210, "tensorflow": 330, "torch": 650}}
 GALLERY = 8  # images per row of the gallery
 
 
@@ -38,11 +38,15 @@ class Config:
     batch_size: int = 32
 
 
-def grid(profile, selection):
+def _configs(profile):
     long = profile.epochs_or(smoke=2, quick=20, full=20)
     short = min(profile.pick(smoke=1, quick=3, full=3), long)
     size = profile.subset_or(smoke=512, quick=None, full=None)
     return [Config(f"{e}_epochs", e, size) for e in dict.fromkeys((short, long))]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def train(c, ctx):

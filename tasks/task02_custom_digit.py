@@ -10,7 +10,7 @@ Each image is turned into a 28x28 input three ways: as the seed study did (resiz
 at (14, 14)). Then the MNIST-style digits are shifted, rescaled and thickened/thinned, and the
 MNIST test images are shifted too, to see what the model is sensitive to.
 
-Your own images: `--images 5_photo.jpg 7.png ...` (any size, colour or grey, either polarity; a
+Your own images: `--set images=5_photo.jpg,7.png` or `--images 5_photo.jpg 7.png` (any size, colour or grey, either polarity; a
 file name starting with a digit is taken as its label) get a top-3 table and a gallery.
 
     python -m suite.run task02 --profile quick --seeds 3    # ~2 min on a 2-core CPU (JAX)
@@ -27,10 +27,11 @@ from suite.report import findings, plots, stats
 from suite.data import digits, mnist
 from suite.models.mlp import mlp
 from suite.training.fit import EVAL_BATCH, fit_classifier
+from suite.study.options import option
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 # jax: measured (3 seeds, 2.8 min, loaded 2-core CPU; scaled to 2); tensorflow, torch: scaled by task07's ratios
-COST_S = {"quick": {"jax": 110, "tensorflow": 180, "torch": 340},
-          "full": {"jax": 250, "tensorflow": 400, "torch": 770}}
 # How a photo of the digit was cropped: margins as fractions of the digit's longer side.
 FRAMINGS = {
     "tight crop": dict(frame="tight"),
@@ -49,6 +50,16 @@ HIGHLY = 0.10  # accuracy drop that counts as "highly sensitive"
 
 
 @dataclass(frozen=True)
+class Options:
+    images: tuple[str, ...] = option((), "your own digit images, comma-separated; a name starting with a digit "
+                                         "gives its label (7_photo.png)")
+
+    def __post_init__(self):  # an unreadable image stops the study before anything trains
+        for path in self.images:
+            digits.load_image(path)
+
+
+@dataclass(frozen=True)
 class Config:
     name: str
     epochs: int
@@ -57,9 +68,13 @@ class Config:
     batch_size: int = 32
 
 
-def grid(profile, selection):
+def _configs(profile):
     return [Config("mlp", profile.epochs_or(smoke=2, quick=10, full=20), profile.subset_or(smoke=512, quick=None,
                                                                                           full=None))]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def _photo(ink, framing):
@@ -93,8 +108,7 @@ def _offset_curve(model, x, y):
 
 
 def train(c, ctx):
-    paths = ctx.options.get("images") or []
-    users = [(Path(p).name, digits.label_from_name(p), digits.load_image(p)) for p in paths]  # fail before training
+    users = [(Path(p).name, digits.label_from_name(p), digits.load_image(p)) for p in ctx.options.images]
     data = mnist.splits(c.train_size)
     model = mlp()
     out = fit_classifier(model, data, keras.optimizers.Adam(c.lr), c.epochs, c.batch_size, progress=ctx.progress)

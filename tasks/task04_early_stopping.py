@@ -20,11 +20,12 @@ from suite.report import findings, plots, stats
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.training.fit import EVAL_BATCH, fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 REFERENCE = "to_the_end"
 CLAIM = "patience=3 halted training when validation loss stagnated, saving computational resources"
 ORIGINAL = {3: (12, 9), 5: (12, 7)}  # patience: (stopped at epoch, best epoch), one unseeded run each
-COST_S = {"quick": {"jax": 320}, "full": {"jax": 600}}  # quick: 2 seeds (measured: 3 seeds in 480 s, busy CPU)
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,15 @@ class Config:
     lr: float = 1e-3
 
 
-def grid(profile, selection):
+def _configs(profile):
     base = dict(epochs=profile.epochs_or(smoke=2, quick=20, full=20),
                 train_size=profile.subset_or(smoke=512, quick=None, full=None))
     patiences = profile.pick(smoke=(1,), quick=(1, 3, 5, 10), full=(1, 2, 3, 5, 10))
     return [Config(REFERENCE, 0, **base)] + [Config(f"patience{p}", p, **base) for p in patiences]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def train(c, ctx):

@@ -27,11 +27,12 @@ from suite.measures.gap import add_gaps
 from suite.probes import EvaluationProbe
 from suite.models.mlp import mlp
 from suite.training.fit import fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 CLAIM = "30% dropout yielded the most robust model"
 CLAIMED = "dropout0.3"
 ORIGINAL_BEST_VAL_LOSS = {0.0: 0.0647, 0.1: 0.0699, 0.3: 0.0679}  # one unseeded run each, early stopping
-COST_S = {"quick": {"jax": 350}, "full": {"jax": 520}}  # quick: 2 seeds (measured: 3 seeds in 500 s, busy CPU)
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,15 @@ class Config:
     lr: float = 1e-3
 
 
-def grid(profile, selection):
+def _configs(profile):
     rates = profile.pick(smoke=(0.0, 0.5), quick=(0.0, 0.1, 0.3, 0.5), full=(0.0, 0.1, 0.3, 0.5))
     return [Config(f"dropout{p:g}", p, epochs=profile.epochs_or(smoke=2, quick=20, full=20),
                    train_size=profile.subset_or(smoke=512, quick=None, full=None),
                    train_eval_size=profile.pick(smoke=256, quick=5000, full=5000)) for p in rates]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def train(c, ctx):

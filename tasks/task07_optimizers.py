@@ -18,7 +18,9 @@ from suite.report import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.training.fit import epochs_to_reach, fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 # Learning-rate grids (half-decade steps) around the seed protocol's rates (SGD and momentum
 # 0.01, Adam and AdamW 1e-3); a first 3-point grid put 4 of 6 optimizers' best rate on its
 # upper edge, hence 4 points reaching higher.
@@ -34,11 +36,6 @@ TARGET = 0.97  # validation accuracy that counts as "converged"
 # The original notebook's printed best validation loss (seeds/003: one unseeded run each, Dropout
 # 0.1, early stopping patience 3, 55k images, up to 20 epochs) and the rate it used.
 ORIGINAL = {"sgd": (0.01, 0.0988), "momentum": (0.01, 0.0628), "adam": (1e-3, 0.0716), "adamw": (1e-3, 0.0697)}
-# 2 seeds (36 runs). Quick measured with 3 seeds (42 runs): JAX 5.1 min, TensorFlow 7.6 min; torch's
-# 28 min ran single-threaded beside other jobs (~1.7 s/epoch when the machine is quiet). Full:
-# quick scaled by 2.75x the images and 2x the epochs (not measured).
-COST_S = {"quick": {"jax": 260, "tensorflow": 390, "torch": 720},
-          "full": {"jax": 1450, "tensorflow": 2150, "torch": 4000}}
 
 
 @dataclass(frozen=True)
@@ -58,7 +55,7 @@ def _base(profile):
                 train_size=profile.subset_or(smoke=512, quick=20000, full=None))
 
 
-def select(profile):
+def _select_arms(profile):
     """Every (optimizer, learning rate) of the grid, once, to choose the rate on validation loss.
 
     The smoke profile tries only the two middle rates of each grid."""
@@ -74,8 +71,11 @@ def chosen_lr(selection, optimizer):
     return min(finite, key=finite.get) if finite else min(losses)
 
 
-def grid(profile, selection):
-    return [Config(opt, opt, chosen_lr(selection, opt), **_base(profile)) for opt in LR_GRID]
+def stages(profile, options):
+    """Choose each optimizer's rate on one seed, then train the chosen rates with every seed."""
+    return [Stage("select", _select_arms(profile), seeds="one"),
+            Stage("main", lambda done: [Config(opt, opt, chosen_lr(done["select"], opt), **_base(profile))
+                                        for opt in LR_GRID], needs=("select",))]
 
 
 def make_optimizer(c):
@@ -173,7 +173,7 @@ def _claims(w, runs, values, epochs):
 
 
 def analyze(runs, ctx):
-    w = ctx.writeup
+    w, selection = ctx.writeup, ctx.runs("select")
     arms = [a for a in LR_GRID if a in runs.arms()]
     c0 = runs.config(arms[0])
     epochs = c0["epochs"]
@@ -182,14 +182,14 @@ def analyze(runs, ctx):
     w.setup("training", f"batch {c0['batch_size']}, {epochs} epochs, no early stopping (its epoch is reported "
                         f"as 'best epoch'); AdamW weight decay {c0['weight_decay']:g}")
     w.setup("learning rates", "chosen per optimizer by lowest validation loss, one run each (seed "
-                              f"{ctx.selection.records[0]['seed'] if len(ctx.selection) else 'n/a'}), from "
+                              f"{selection.records[0]['seed'] if len(selection) else 'n/a'}), from "
                               + "; ".join(f"{o} {', '.join(f'{v:g}' for v in lrs)}" for o, lrs in LR_GRID.items()))
-    if len(ctx.selection):
-        w.table(_selection_table(ctx.selection), "Learning-rate selection (validation split, one seed)",
+    if len(selection):
+        w.table(_selection_table(selection), "Learning-rate selection (validation split, one seed)",
                 section="setup", floatfmt=".4f")
     w.table(_main_table(runs, arms, epochs), "Main results per optimizer (mean ± std over seeds)")
-    if len(ctx.selection) and set(ORIGINAL) <= set(arms):
-        w.table(_original_table(runs, ctx.selection), "Against the original notebook's best validation loss "
+    if len(selection) and set(ORIGINAL) <= set(arms):
+        w.table(_original_table(runs, selection), "Against the original notebook's best validation loss "
                 "(its three identical configurations spread 0.0622-0.0716, wider than most gaps it ranked; "
                 f"ours trained on {c0['train_size'] or 55000} images for {epochs} epochs, it on 55000 for up to 20)",
                 floatfmt=".4f")

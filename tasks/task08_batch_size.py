@@ -26,10 +26,11 @@ from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import GradientProbe
 from suite.training.fit import fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 BATCHES = (8, 32, 128, 512)
 REFERENCE = 32  # the batch size the original called the best balance
-COST_S = {"quick": {"jax": 270}}  # for the quick default of 2 seeds; measured 402 s for 3 seeds
 
 
 @dataclass(frozen=True)
@@ -47,10 +48,14 @@ class Config:
     probe_n: int = 2048  # at most this many training images per gradient-noise probe, 32 minibatches at most
 
 
-def grid(profile, selection=None):
+def _configs(profile):
     batches = profile.pick(smoke=(8, 128), quick=BATCHES, full=BATCHES)
     return [Config(f"batch{b}", b, epochs=profile.epochs_or(smoke=2, quick=10, full=20),
                    train_size=profile.subset_or(smoke=512, quick=20000, full=None)) for b in batches]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def _probe(x, y, batch_size, n):

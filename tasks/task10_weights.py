@@ -20,12 +20,13 @@ from suite.data import mnist
 from suite.models.mlp import mlp
 from suite.probes import WeightProbe
 from suite.training.fit import fit_classifier
+from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 ARMS = {"plain": (0.0, 0.0), "dropout_0.3": (0.0, 0.3), "l2_0.001": (1e-3, 0.0), "l2_0.01": (1e-2, 0.0)}
 ORIGINAL_STD = {"plain": "0.22 (20 epochs)", "dropout_0.3": "0.16", "l2_0.01": "0.01"}  # seeds/003 task10
 KERNEL = "hidden1/kernel"
 UNITS = 16  # first-layer units stored as 28x28 images
-COST_S = {"quick": {"jax": 150}}  # for the quick default of 2 seeds; measured 225 s for 3 seeds
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,14 @@ class Config:
     lr: float = 1e-3
 
 
-def grid(profile, selection=None):
+def _configs(profile):
     names = profile.pick(smoke=("plain", "l2_0.01"), quick=tuple(ARMS), full=tuple(ARMS))
     return [Config(n, *ARMS[n], epochs=profile.epochs_or(smoke=2, quick=10, full=20),
                    train_size=profile.subset_or(smoke=512, quick=20000, full=None)) for n in names]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def _kernel_stats(k):

@@ -17,20 +17,17 @@ import pandas as pd
 
 from suite.report import findings, plots, stats, tables
 from suite.training import cifar as cifar_training
-from suite.training.cifar import Config, protocol, weights_path
+from suite.training.cifar import WEIGHTS, Config, protocol
 from suite.data.cifar10 import CLASSES
+from suite.study.stages import Stage
 
+DATA = ("cifar10",)  # checked before anything runs
 ORIGINAL = {"plain": (88.65, 74.18), "crop_flip": (69.11, 76.25)}  # train / test %, seeds/004
-# Measured on the shared 2-core CPU (quick: 2231 s for 3 seeds under load); full is extrapolated
-# from quick's seconds per epoch (4.5x the images, 30 epochs), not measured.
-COST_S = {"smoke": {"tensorflow": 40, "jax": 40, "torch": 70},
-          "quick": {"tensorflow": 1500},
-          "full": {"tensorflow": 14000}}
 HEADLINE = ("test_accuracy", "test accuracy (%)", 100.0)
-__all__ = ["Config", "grid", "train", "analyze"]
+__all__ = ["Config", "stages", "train", "analyze"]
 
 
-def grid(profile, selection=None):
+def _configs(profile):
     base = Config("plain", **protocol(profile))
     arms = [base, dataclasses.replace(base, name="crop_flip", augment=True)]
     if profile.name != "smoke":
@@ -40,12 +37,13 @@ def grid(profile, selection=None):
     return arms
 
 
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
+
+
 def train(c, ctx):
     model, out = cifar_training.train(c, ctx.seed, ctx.progress)
-    path = weights_path(ctx.options.get("results_dir", "results"), ctx.task, ctx.backend, ctx.profile.label,
-                        c.name, ctx.seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(path)  # task12 reloads it (gitignored)
+    model.save_weights(ctx.artifact_dir / WEIGHTS)  # task12 reaches it through ctx.upstream
     return out
 
 

@@ -2,14 +2,15 @@
 to translation and framing?
 
 Error analysis of task11's two main arms (no augmentation vs crop+flip, dropout 0.5, PyTorch
-conventions): their stored weights are reloaded when task11 ran with the same config, else the
-same arm is trained here. Probes, all on test images in inference mode: confusion pairs against a
+conventions), reached through `ctx.upstream`: task11's stored weights, or a task11 run trained
+first (and stored under task11) when there are none on this backend and profile. Probes, all on test images in inference mode: confusion pairs against a
 uniform-error null, a gallery of misclassified images, accuracy vs pixel shift (black fill, the
 four axis directions), and accuracy with the centre or the border masked (mean-colour fill) at
 matched hidden fractions.
 
     python -m suite.run task11 --profile quick --seeds 3     # trains and stores the weights
     python -m suite.run task12 --profile quick --seeds 3     # ~2 min: reloads them, runs the probes
+    python -m suite.run task12 --profile smoke               # no task11 smoke runs: trains them first
 """
 
 import dataclasses
@@ -20,22 +21,27 @@ import pandas as pd
 
 from suite.measures import confusion, shift
 from suite.report import findings, plots, stats
-from suite.training.cifar import Config, load_or_train, predict_labels, protocol
+from suite.training.cifar import SOURCE_TASK, Config, from_upstream, predict_labels, protocol
 from suite.data import cifar10
+from suite.study.stages import Stage
 
+DATA = ("cifar10",)  # checked before anything runs
 SHIFTS = (0, 1, 2, 3, 4, 6, 8)  # pixels
 FRACTIONS = (0.25, 0.5)  # share of the image hidden by the centre or the border mask
 TOP_K = 5  # confusion pairs whose share of the errors is tested against the null
 NAMED_PAIRS = (("cat", "dog"), ("deer", "horse"), ("airplane", "bird"), ("airplane", "ship"))
 GALLERY = 24
 # Measured; quick reloads task11's weights (106 s for 3 seeds), smoke trains its own models.
-COST_S = {"smoke": {"tensorflow": 60, "jax": 30, "torch": 110}, "quick": {"tensorflow": 70}}
-__all__ = ["Config", "grid", "train", "analyze"]
+__all__ = ["Config", "stages", "train", "analyze"]
 
 
-def grid(profile, selection=None):
+def _configs(profile):
     base = Config("plain", **protocol(profile))  # task11's main arms, field for field
     return [base, dataclasses.replace(base, name="crop_flip", augment=True)]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 def _probe_set(profile, data):
@@ -46,7 +52,7 @@ def _probe_set(profile, data):
 
 
 def train(c, ctx):
-    model, source, trained = load_or_train(c, ctx)
+    model, up = from_upstream(c, ctx)
     data = cifar10.splits(c.train_size, c.test_size)
     x, y = _probe_set(ctx.profile, data)
     predict = lambda images: predict_labels(model, images)  # noqa: E731
@@ -69,8 +75,8 @@ def train(c, ctx):
     probs = model.predict(data.x_test[wrong[:GALLERY]], verbose=0)
     gallery = [{"index": int(i), "true": int(data.y_test[i]), "pred": int(pred[i]), "confidence": float(p.max())}
                for i, p in zip(wrong[:GALLERY], probs)]
-    return {"metrics": m, "history": trained["history"] if trained else {}, "status": "ok",
-            "weights_source": source, "confusion": cm.tolist(), "gallery": gallery, "data": data.sizes()}
+    return {"metrics": m, "history": {}, "status": "ok", "weights_source": SOURCE_TASK,
+            "upstream": {"task": SOURCE_TASK, "finished": up.record["finished"]}, "confusion": cm.tolist(), "gallery": gallery, "data": data.sizes()}
 
 
 # ---------------------------------------------------------------- analysis

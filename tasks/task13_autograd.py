@@ -20,10 +20,10 @@ import pandas as pd
 from suite import backend
 from suite.report import findings, plots
 from suite.data import mnist
+from suite.study.stages import Stage
 
 FD_EPS = 1e-6
 TOL = {"float32": 1e-5, "float64": 1e-10}  # "exact up to rounding" for autodiff vs analytic
-COST_S = {"quick": {"jax": 100, "tensorflow": 115, "torch": 15}, "smoke": {"jax": 20, "tensorflow": 20, "torch": 10}}
 HEADLINE = ("digits_autodiff_analytic", "agreeing digits, autodiff vs analytic", 1.0)
 NAMES = ("W1", "b1", "W2", "b2")
 
@@ -38,10 +38,14 @@ class Config:
     epochs: int = 1  # one gradient check counts as one unit of progress
 
 
-def grid(profile, selection):
+def _configs(profile):
     widths = profile.pick(smoke=(16,), quick=(16, 128), full=(16, 128))
     batch, coords = profile.pick(smoke=(32, 8), quick=(128, 64), full=(128, 256))
     return [Config(f"w{w}_{d}", w, d, batch, coords) for w in widths for d in ("float32", "float64")]
+
+
+def stages(profile, options):
+    return [Stage("main", _configs(profile))]
 
 
 # ---------------------------------------------------------------- the network, three ways

@@ -1,19 +1,18 @@
 """Train (or reload) the seed CIFAR-10 CNN of seeds/004, shared by the studies that use it.
 
-task11 trains the arms and stores each model's weights next to its result record
-(`<results>/task11/<backend>/<profile>/main/<arm>/seed<k>.weights.h5`, never committed);
-task12 reloads them when the stored record's config matches, and otherwise trains the same
-arm through the same function here.
+task11 trains the arms and stores each model's weights as an artifact of its run (never
+committed); task12 reaches them through `ctx.upstream`, which trains the task11 run first
+when it is not stored (`from_upstream`).
 """
 
 import dataclasses
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 import keras
 import numpy as np
 
+from suite import SuiteError
 from suite.measures import confusion
 from suite.data import augment, cifar10
 from suite.models.cnn import cifar_cnn
@@ -21,6 +20,7 @@ from suite.probes import EvaluationProbe
 from suite.training.fit import EVAL_BATCH, fit_classifier
 
 SOURCE_TASK = "task11"
+WEIGHTS = "model.weights.h5"  # the artifact of each task11 run
 CLEAN_TRAIN_PROBE = 5000  # training images evaluated clean (no augmentation, no dropout) every epoch
 
 
@@ -93,29 +93,16 @@ def train(c, seed, progress=None):
     return model, out
 
 
-def weights_path(results_dir, task, backend, profile, arm, seed):
-    """Where a run's weights live: beside its result record, `.../main/<arm>/seed<k>.weights.h5`."""
-    return Path(results_dir) / task / backend / profile / "main" / arm / f"seed{seed}.weights.h5"
+def from_upstream(c, ctx):
+    """The task11 model of arm `c` and seed `ctx.seed`, through `ctx.upstream`: its stored weights,
+    or, when task11 has not stored them on this backend and profile, a task11 run trained now.
 
-
-def load_or_train(c, ctx):
-    """The task11 model of arm `c` and seed `ctx.seed`: reloaded if task11 stored it with the same
-    config, else trained here (weights stored under `ctx.task`'s own results).
-
-    Returns `(model, source, out)`: `source` is `"task11"` or `"trained"`, `out` the training
-    record (`None` when reloaded).
+    Returns `(model, upstream)`; `upstream.record` is task11's record of that run.
     """
-    root = ctx.options.get("results_dir", "results")
-    path = weights_path(root, SOURCE_TASK, ctx.backend, ctx.profile.label, c.name, ctx.seed)
-    record = path.with_name(f"seed{ctx.seed}.json")
-    if path.is_file() and record.is_file():
-        stored = json.loads(record.read_text()).get("config")
-        if stored == json.loads(json.dumps(dataclasses.asdict(c))):
-            model = build(c)
-            model.load_weights(path)
-            return model, SOURCE_TASK, None
-    model, out = train(c, ctx.seed, ctx.progress)
-    own = weights_path(root, ctx.task, ctx.backend, ctx.profile.label, c.name, ctx.seed)
-    own.parent.mkdir(parents=True, exist_ok=True)
-    model.save_weights(own)
-    return model, "trained", out
+    up = ctx.upstream("main", c.name, task=SOURCE_TASK, artifacts=(WEIGHTS,))
+    if up.record["config"] != json.loads(json.dumps(dataclasses.asdict(c))):
+        raise SuiteError(f"{SOURCE_TASK}'s stored {c.name} seed {ctx.seed} has another config than {ctx.task} asks "
+                         f"for; rerun {SOURCE_TASK} with --fresh")
+    model = build(c)
+    model.load_weights(up.artifact(WEIGHTS))
+    return model, up
