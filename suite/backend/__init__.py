@@ -15,6 +15,7 @@
   TensorFlow and JAX return fresh gradients per call, so the two are summed explicitly.
 - `fuse_train_steps(model)`: after `compile()`, make `fit` run each `steps_per_execution` chunk
   of steps in one compiled call where Keras does not already (JAX on a CPU, dense models).
+- `STEPS_PER_EXECUTION`: backend name -> the `steps_per_execution` that makes `fit` fast there.
 - `ACCUMULATES`: whether the backend's idiom accumulates gradients implicitly.
 - `float64()`: a context manager inside which float64 arrays stay float64 (JAX needs
   `jax_enable_x64`; the others always allow it).
@@ -37,6 +38,12 @@ _DETERMINISM_ENV = {
 }
 
 _MODULES = {"tensorflow": "suite.backend.tensorflow", "jax": "suite.backend.jax", "torch": "suite.backend.torch"}
+
+# Training steps per call of Keras's train function (`compile(steps_per_execution=...)`): TensorFlow
+# loops over them inside one graph call; Keras's JAX trainer dispatches each step from Python, so on
+# a CPU `fuse_train_steps` scans a dense model's chunk in one call instead (see
+# benchmarks/RESULTS.md). Keras on torch does not support it.
+STEPS_PER_EXECUTION = {"tensorflow": 64, "jax": 64, "torch": 1}
 
 
 def get(name=None):

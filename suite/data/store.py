@@ -20,43 +20,50 @@ KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 @dataclass(frozen=True)
 class Split:
-    """Float32 images in [0, 1] and int64 labels for train, validation and test.
+    """Inputs and targets for training, validation and (optionally) test: arrays of any shape and dtype.
 
-    `test_lossless` is a boolean mask of the test images that are exact, or `None` when all
-    are (see `suite.data.cifar10`).
+    Images, sequences, per-step labels or soft labels alike; an autoencoder's targets are its
+    inputs. `x_test` and `y_test` are `None` for data without a test set. `test_lossless` is a
+    boolean mask of the test examples that are exact, or `None` when all are (see
+    `suite.data.cifar10`).
     """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
+    x_test: np.ndarray | None = None
+    y_test: np.ndarray | None = None
     test_lossless: np.ndarray | None = None
 
     def sizes(self):
+        sizes = f"{len(self.y_train)} train / {len(self.y_val)} validation"
+        if self.y_test is None:
+            return sizes
         exact = "" if self.test_lossless is None else f" ({int(self.test_lossless.sum())} exact)"
-        return f"{len(self.y_train)} train / {len(self.y_val)} validation / {len(self.y_test)} test{exact}"
+        return f"{sizes} / {len(self.y_test)} test{exact}"
 
 
-def split(arrays, validation, train_size=None, test_size=None, test_lossless=None):
-    """A `Split` of uint8 `(x_train, y_train, x_test, y_test)`: validation = the last `validation`
-    training images, the training set cut to its first `train_size`, the test set (and its mask)
-    to its first `test_size`; pixels scaled to [0, 1]."""
+def split(arrays, validation, train_size=None, test_size=None, test_lossless=None, scale=255.0):
+    """A `Split` of `(x_train, y_train, x_test, y_test)`: validation = the last `validation`
+    training examples, the training set cut to its first `train_size`, the test set (and its
+    mask) to its first `test_size`; inputs divided by `scale` as float32 (the default turns
+    uint8 pixels into [0, 1]; `None` keeps them as they are)."""
     x_train, y_train, x_test, y_test = arrays
     x_val, y_val = x_train[-validation:], y_train[-validation:]
     x_train, y_train = x_train[:-validation][:train_size], y_train[:-validation][:train_size]
     x_test, y_test = x_test[:test_size], y_test[:test_size]
     mask = None if test_lossless is None else test_lossless[:test_size]
-    scale = lambda x: x.astype(np.float32) / 255.0  # noqa: E731
-    return Split(scale(x_train), y_train, scale(x_val), y_val, scale(x_test), y_test, mask)
+    if scale is not None:
+        x_train, x_val, x_test = (x.astype(np.float32) / scale for x in (x_train, x_val, x_test))
+    return Split(x_train, y_train, x_val, y_val, x_test, y_test, mask)
 
 
 def cache_dir():
     return Path(os.environ.get("SUITE_CACHE_DIR", Path.home() / ".cache" / "keras-dynamics-suite"))
 
 
-def _candidates(name):
+def candidates(name):
     env = os.environ.get("SUITE_DATA_DIR")
     if env:
         if not Path(env).is_dir():
@@ -97,7 +104,7 @@ def load(name, image_shape, classes, download):
         download: a function returning the four arrays from the internet; any exception it
             raises means "not available" and ends in one clear error.
     """
-    for path in _candidates(name):
+    for path in candidates(name):
         if path.is_file():
             return read_npz(path, image_shape, classes)
     cached = cache_dir() / f"{name}.npz"
