@@ -117,9 +117,11 @@ def _claim(w, runs, arms):
     others = [a for a in arms if a != CLAIMED]
     criteria = {"best validation loss": ("best_val_loss", -1, 1, 4, ""),  # sign: +1 higher is better
                 "test accuracy": ("test_accuracy", 1, 100, 2, " pts")}
+    family = stats.holm({(label, a): stats.compare(runs.metric(CLAIMED, metric), runs.metric(a, metric))
+                         for label, (metric, *_) in criteria.items() for a in others})
     beaten, wins, parts = False, [], []
     for label, (metric, sign, scale, digits, unit) in criteria.items():
-        cmp = {a: stats.compare(runs.metric(CLAIMED, metric), runs.metric(a, metric)) for a in others}
+        cmp = {a: family[label, a] for a in others}
         better = {a for a, c in cmp.items() if c.verdict == ("greater" if sign > 0 else "less")}
         worse = {a for a, c in cmp.items() if c.conclusive and a not in better}
         beaten = beaten or bool(worse)

@@ -82,7 +82,7 @@ def _claims(w, runs, arms):
             f"(ratio {ratio:.2f}). Agrees if reliably smaller, disagrees if reliably larger.")
     acc = {a: runs.metric(a, "best_val_accuracy") for a in arms}
     steps = [("l2_0.001", "l2_0.0001"), ("l2_0.01", "l2_0.001")]
-    cmp = [stats.compare(acc[hi], acc[lo]) for hi, lo in steps]
+    cmp = stats.holm([stats.compare(acc[hi], acc[lo]) for hi, lo in steps])
     ours = " / ".join(stats.summarize(acc[a]).fmt(2, 100) for a in ("l2_0.0001", "l2_0.001", "l2_0.01"))
     w.claim("its cost: best validation accuracy 98.12 / 97.52 / 96.84 % for lambda 1e-4 / 1e-3 / 1e-2",
             findings.verdict(all(c.verdict == "less" for c in cmp), any(c.verdict == "greater" for c in cmp)),

@@ -144,6 +144,7 @@ def _claims(w, runs, values, epochs):
 
     slow = [stats.compare(to_target["sgd"], to_target[a]) for a in others]
     steady = stats.compare(rise["sgd"], rise["adam"])
+    *slow, steady = stats.holm(slow + [steady])
     w.claim("SGD: slow, steady convergence",
             findings.verdict(all(c.verdict == "greater" for c in slow) and steady.verdict == "less",
                              any(c.verdict == "less" for c in slow) or steady.verdict == "greater"),
@@ -155,6 +156,7 @@ def _claims(w, runs, values, epochs):
     fast = [stats.compare(runs.metric("adam", "first_epoch_val_accuracy"), runs.metric(a, "first_epoch_val_accuracy"))
             for a in ("sgd", "momentum")]
     early = stats.compare(runs.metric("adam", "best_epoch"), runs.metric("sgd", "best_epoch"))
+    *fast, early = stats.holm(fast + [early])
     w.claim("Adam: extremely fast initial learning but prone to early plateauing",
             findings.verdict(all(c.verdict == "greater" for c in fast) and early.verdict == "less",
                              any(c.verdict == "less" for c in fast) or early.verdict == "greater"),
@@ -164,7 +166,7 @@ def _claims(w, runs, values, epochs):
             "Agrees if Adam starts reliably ahead of both and bottoms out reliably earlier than SGD.")
 
     acc = {a: runs.metric(a, "test_accuracy") for a in values}
-    vs = {a: stats.compare(acc["adamw"], acc[a]) for a in values if a != "adamw"}
+    vs = stats.holm({a: stats.compare(acc["adamw"], acc[a]) for a in values if a != "adamw"})
     w.claim("AdamW: the best performer",
             findings.verdict(all(c.verdict == "greater" for c in vs.values()),
                              any(c.verdict == "less" for c in vs.values())),

@@ -119,7 +119,8 @@ def _derive(r):
 def _claims(w, runs, arms):
     desc = lambda cs, **kw: ", ".join(f"{a} {findings.describe(c, **kw)}" for a, c in cs.items())  # noqa: E731
     pairs = list(zip(arms, arms[1:]))
-    scaled = [stats.compare(runs.metric(a, "noise_own_scaled"), runs.metric(b, "noise_own_scaled")) for a, b in pairs]
+    scaled = stats.holm([stats.compare(runs.metric(a, "noise_own_scaled"), runs.metric(b, "noise_own_scaled"))
+                         for a, b in pairs])
     direct = [stats.compare(runs.metric(a, "noise_own_final"), runs.metric(b, "noise_own_final")) for a, b in pairs]
     w.claim("small batches: noisy gradients",
             findings.verdict(all(c.verdict == "greater" for c in scaled), any(c.verdict == "less" for c in scaled)),
@@ -129,16 +130,18 @@ def _claims(w, runs, arms):
             + ", ".join(f"{a}-{b} {findings.describe(c, digits=3)}" for (a, b), c in zip(pairs, direct))
             + ". Agrees if by the first estimate every smaller batch is reliably noisier than the next larger one.")
     speed = _vs_reference({a: runs.metric(a, "fastest_epoch_s") for a in arms})
-    small, large = speed["batch8"], [speed[a] for a in arms if int(a[5:]) > REFERENCE]
+    small, large = speed["batch8"], stats.holm({a: speed[a] for a in arms if int(a[5:]) > REFERENCE})
     w.claim("small batches: slower", findings.verdict(small.verdict == "greater", small.verdict == "less"),
             f"fastest epoch (s), batch 8 minus batch 32: {findings.describe(small)}.")
     w.claim("large batches: faster",
-            findings.verdict(all(c.verdict == "less" for c in large), any(c.verdict == "greater" for c in large)),
-            "fastest epoch (s) minus batch 32: " + desc({a: speed[a] for a in arms if int(a[5:]) > REFERENCE})
+            findings.verdict(all(c.verdict == "less" for c in large.values()),
+                             any(c.verdict == "greater" for c in large.values())),
+            "fastest epoch (s) minus batch 32: " + desc(large)
             + ". Agrees if every larger batch is reliably faster.")
     rise = _vs_reference({a: runs.metric(a, "sharpness_rise") for a in arms})
     eig = _vs_reference({a: runs.metric(a, "hessian_top") for a in arms})
     big = arms[-1]
+    rise[big], eig[big] = stats.holm([rise[big], eig[big]])
     w.claim("large batches: sharper",
             findings.verdict(rise[big].verdict == "greater" and eig[big].verdict == "greater",
                              "less" in (rise[big].verdict, eig[big].verdict)
@@ -150,6 +153,8 @@ def _claims(w, runs, arms):
     w.claim("large batches: less generalizable",
             findings.verdict(acc[big].verdict == "less", acc[big].verdict == "greater"),
             f"test accuracy, {big} minus batch 32: {findings.describe(acc[big], 100, ' pts')}.")
+    family = stats.holm({**{("acc", a): c for a, c in acc.items()}, **{("speed", a): speed[a] for a in acc}})
+    acc, speed = {a: family["acc", a] for a in acc}, {a: family["speed", a] for a in acc}
     dominates = [a for a in acc if (acc[a].verdict == "greater" and speed[a].verdict != "greater")
                  or (speed[a].verdict == "less" and acc[a].verdict != "less")]
     beaten = all(acc[a].verdict == "less" or speed[a].verdict == "greater" for a in acc)

@@ -73,6 +73,8 @@ def _claims(w, runs, arms, epochs):
     others = [a for a in arms if a != "gelu"]
     by_epochs = {a: stats.compare(speed["gelu"], speed[a]) for a in others}
     by_first = {a: stats.compare(first["gelu"], first[a]) for a in others}
+    family = stats.holm([*by_epochs.values(), *by_first.values()])
+    by_epochs, by_first = dict(zip(others, family[:len(others)])), dict(zip(others, family[len(others):]))
     faster = [by_epochs[a].verdict == "less" or (not by_epochs[a].conclusive and by_first[a].verdict == "greater")
               for a in others]
     slower = [by_epochs[a].verdict == "greater" or (not by_epochs[a].conclusive and by_first[a].verdict == "less")

@@ -123,7 +123,8 @@ def _robust_claim(w, runs):
 
     shifts = [cmp(f"shift_drop_{s}") for s in (4, 8)]
     frames = [cmp(f"mask_drop_border_{f:g}") for f in FRACTIONS]
-    tests = shifts + frames
+    tests = stats.holm(shifts + frames)
+    shifts, frames = tests[:len(shifts)], tests[len(shifts):]
     w.claim("the augmented model is more robust to translation and framing",
             findings.verdict(all(c.verdict == "less" for c in tests), any(c.verdict == "greater" for c in tests)),
             "accuracy lost (clean minus perturbed), crop+flip minus none: shift 4 px (the training range) "

@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pandas as pd
 
 from suite.report import stats
@@ -34,14 +35,15 @@ def cross_backend(runs_by_backend, metric="test_accuracy", label="test accuracy 
     rows = []
     for arm in arms:
         row = {"arm": arm}
-        ref_values = runs_by_backend[reference].metric(arm, metric)
+        # unpaired: the same seed draws other initial weights on each backend
+        ref_values = np.asarray(runs_by_backend[reference].metric(arm, metric))
         for b in backends:
             runs = runs_by_backend[b]
             row[f"{b}: {label}"] = stats.summarize(runs.metric(arm, metric)).fmt(2, scale)
             seconds = runs.metric(arm, "seconds_per_epoch") if runs.has_metric(arm, "seconds_per_epoch") else [math.nan]
             row[f"{b}: s/epoch"] = f"{stats.summarize(seconds).mean:.2f}"
         for b in backends[1:]:
-            c = stats.compare(runs_by_backend[b].metric(arm, metric), ref_values)
+            c = stats.compare(np.asarray(runs_by_backend[b].metric(arm, metric)), ref_values)
             if min(len(ref_values), len(runs_by_backend[b].metric(arm, metric))) < 2:
                 row[f"{b} vs {reference}"] = "n/a (1 seed)"
             else:

@@ -6,12 +6,15 @@ Every comparison uses `suite.report.stats.compare` (the rule stated in each writ
 import numpy as np
 
 from suite.report import stats
+from suite.study.results import SeedValues
 
 
 def censored(values, limit):
-    """Replace NaN ("never reached") by `limit`, e.g. epochs+1 for epochs-to-threshold."""
+    """Replace NaN ("never reached") by `limit`, e.g. epochs+1 for epochs-to-threshold (seeds kept)."""
     v = np.asarray(values, dtype=float)
-    return np.where(np.isnan(v), limit, v)
+    out = np.where(np.isnan(v), limit, v)
+    seeds = getattr(values, "seeds", None)
+    return SeedValues(out, seeds) if seeds is not None else out
 
 
 def ranking(values_by_arm, higher_is_better=True):
@@ -53,6 +56,11 @@ def verdict(supports, contradicts):
 
 
 def describe(c, scale=1.0, unit="", digits=2):
-    """A comparison as text: 'diff ± half-width (rule verdict)'."""
-    half = "n/a" if not np.isfinite(c.half_width) else f"{c.half_width * scale:.{digits}f}"
-    return f"{c.diff * scale:+.{digits}f}{unit} ± {half}{unit} ({c.verdict})"
+    """A comparison as text: '+d ± h (paired t, 3 seeds: verdict)', or with the permutation test's
+    p-value: '+d (permutation p = 0.100, 3 vs 3 seeds: verdict)'."""
+    seeds = f"{c.n[0]} vs {c.n[1]} seeds" if isinstance(c.n, tuple) else f"{c.n} seeds"
+    diff = f"{c.diff * scale:+.{digits}f}{unit}"
+    if c.test.startswith(("permutation", "paired sign-flip")) or "Holm" in c.test:
+        return f"{diff} ({c.test} p = {c.p:.3f}, {seeds}: {c.verdict})"
+    half = "n/a" if not np.isfinite(c.half_width) else f"{c.half_width * scale:.{digits}f}{unit}"
+    return f"{diff} ± {half} ({c.test}, {seeds}: {c.verdict})"

@@ -122,6 +122,34 @@ class ResultStore:
             path.unlink()
 
 
+class SeedValues(np.ndarray):
+    """Per-seed values of one arm (a float array) that remember their seeds, so that two arms run
+    with the same seeds are compared seed by seed (`suite.report.stats.compare`).
+
+    Elementwise arithmetic keeps the seeds of its first operand; slicing, sorting, masking and
+    reductions drop them (the result is then compared unpaired, never mispaired).
+    """
+
+    def __new__(cls, values, seeds):
+        out = np.asarray(values, dtype=float).view(cls)
+        out.seeds = tuple(int(s) for s in seeds)
+        if out.ndim != 1 or len(out.seeds) != out.size:
+            raise ValueError(f"{out.size} values but {len(out.seeds)} seeds")
+        return out
+
+    def __array_finalize__(self, obj):
+        self.seeds = None
+
+    def __array_wrap__(self, out, context=None, return_scalar=False):
+        out = super().__array_wrap__(out, context, return_scalar)
+        if isinstance(out, SeedValues) and context is not None and out.shape == self.shape:
+            out.seeds = self.seeds
+        return out
+
+    def __reduce__(self):  # pickles as a plain array
+        return np.asarray(self).__reduce__()
+
+
 class Runs:
     """Stored records of one stage, with helpers to pull metrics across seeds.
 
@@ -154,10 +182,11 @@ class Runs:
         return self.of(arm)[0]["config"]
 
     def metric(self, arm, key):
-        """One value per seed of `metrics[key]` (NaN where a seed lacks it, e.g. diverged)."""
+        """One value per seed of `metrics[key]` (NaN where a seed lacks it, e.g. diverged), as
+        `SeedValues` that know their seeds, so arms with shared seeds compare seed by seed."""
         records = self.of(arm)
         self._check(records, "metrics", key, arm)
-        return np.array([r["metrics"].get(key, np.nan) for r in records], dtype=float)
+        return SeedValues([r["metrics"].get(key, np.nan) for r in records], [r["seed"] for r in records])
 
     def has_metric(self, arm, key):
         """Whether any stored run of `arm` has `metrics[key]`."""
