@@ -28,9 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from suite import environment  # noqa: E402
+from suite.backend import BACKENDS  # noqa: E402
+from suite.study import environment  # noqa: E402
 
-BACKENDS = ("tensorflow", "jax", "torch")
 TASKS = tuple(f"task{i:02d}" for i in range(1, 11))  # the MNIST studies of the catalogue
 
 

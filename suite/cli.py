@@ -20,7 +20,8 @@ from pathlib import Path
 
 from suite import SuiteError
 from suite.study import options as task_options, registry
-from suite.study.profiles import BACKENDS, PROFILES, check_backend, make_profile
+from suite.backend import BACKENDS
+from suite.study.profiles import PROFILES, check_backend, make_profile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # no TensorFlow C++ info lines on any command
 
@@ -43,7 +44,8 @@ def _positive_int(text):
 def _parser(report_only):
     prog = "python -m suite.report" if report_only else "python -m suite.run"
     p = _Parser(prog=prog, description=__doc__.split("\n")[0], epilog="Task options: `python -m suite.run list`.")
-    p.add_argument("task", help="task id (e.g. task07) or a study file (.py)" + ("" if report_only else ", 'list' or 'all'"))
+    p.add_argument("task", help="task id (e.g. task07) or a study file (.py)"
+                   + (", 'all', or 'index' (submission/README.md)" if report_only else ", 'list' or 'all'"))
     p.add_argument("--backend", help=f"{', '.join(BACKENDS)} or all (run default: $KERAS_BACKEND or tensorflow; "
                                      "report default: the backend whose results are stored)")
     p.add_argument("--profile", default=None if report_only else "full",
@@ -181,6 +183,12 @@ def _writeup(task, backend, label, args):
 
 
 def _do_report(args):
+    if args.task == "index":
+        _set_backend(os.environ.get("KERAS_BACKEND") or BACKENDS[1])  # reading results needs no TensorFlow
+        from suite.report import index
+
+        print(f"wrote {index.write(args.results_dir, args.submission_dir)}")
+        return
     tasks = registry.implemented() if args.task == "all" else [args.task]
     targets = [(t, *_report_target(args, t)) for t in tasks]
     backends = {b for _, b, _ in targets}

@@ -107,4 +107,5 @@ def test_records_say_what_produced_them(tmp_path):
     env = store.load("main").records[0]["env"]
     for key in ("python", "keras", "backend", "backend_version", "device", "cpu", "command", "git_commit"):
         assert env[key], key
+    assert env["git_dirty"] in (True, False)  # this test runs inside the repository's checkout
     assert env["backend"] == keras.backend.backend()

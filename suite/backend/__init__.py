@@ -37,6 +37,8 @@ _DETERMINISM_ENV = {
     "TF_CUDNN_DETERMINISTIC": "1",
 }
 
+BACKENDS = ("tensorflow", "jax", "torch")  # the Keras backends the suite runs on; the first is the default
+PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "jax": ("jax",), "torch": ("torch",)}  # for versions
 _MODULES = {"tensorflow": "suite.backend.tensorflow", "jax": "suite.backend.jax", "torch": "suite.backend.torch"}
 
 # Training steps per call of Keras's train function (`compile(steps_per_execution=...)`): TensorFlow

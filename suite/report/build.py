@@ -14,7 +14,8 @@ from suite.report import stats
 from suite.report.compare import cross_backend
 from suite.report.writeup import Writeup
 from suite.study import options, registry
-from suite.study.profiles import BACKENDS, from_label
+from suite.backend import BACKENDS
+from suite.study.profiles import from_label
 from suite.study.results import ResultStore, Runs
 
 
@@ -52,7 +53,10 @@ def _setup(w, records, backend, profile, final):
     w.setup("hardware", f"{env['cpu']}; accelerator: {env['device']}")
     w.setup("versions", f"Python {env['python']}, NumPy {env['numpy']}, {env['platform']}")
     w.setup("wall time", f"{_hours(sum(r['wall_s'] for r in records))} of training over {len(records)} runs")
-    w.setup("suite commit", ", ".join(sorted({r["env"]["git_commit"] for r in records})))
+    dirty = [r["env"].get("git_dirty") for r in records]
+    state = ("" if None in dirty else " (every run from a clean tree)" if not any(dirty)
+             else f" ({sum(dirty)} of {len(records)} runs made with uncommitted changes in suite/ or tasks/)")
+    w.setup("suite commit", ", ".join(sorted({r["env"]["git_commit"] for r in records})) + state)
 
 
 def build(task_id, backend, profile, results_dir, submission_dir):
@@ -61,6 +65,11 @@ def build(task_id, backend, profile, results_dir, submission_dir):
     Other backends' stored results for the same profile are added as a cross-backend table.
     Returns the writeup's path.
     """
+    return analysis(task_id, backend, profile, results_dir).render(Path(submission_dir), rule=stats.RULE)
+
+
+def analysis(task_id, backend, profile, results_dir):
+    """The `Writeup` of `task_id` from stored results, filled but not rendered (see `build`)."""
     entry = registry.entry(task_id)
     module = registry.load(task_id)
     names = [s.name for s in module.stages(from_label(profile), options.declared(module)())]
@@ -90,4 +99,5 @@ def build(task_id, backend, profile, results_dir, submission_dir):
             w.text("Thread settings: " + "; ".join(
                 f"{b} ran with " + ", ".join(f"{k}={v}" for k, v in t.items()) for b, t in threads.items()) + ".",
                 section="crossbackend")
-    return w.render(Path(submission_dir), rule=stats.RULE)
+    w.profile, w.backends, w.records = profile, [backend, *others], records
+    return w

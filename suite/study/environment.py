@@ -10,8 +10,7 @@ from pathlib import Path
 
 import keras
 
-_BACKEND_PACKAGES = {"tensorflow": ("tensorflow", "tensorflow-cpu"), "jax": ("jax",), "torch": ("torch",)}
-
+from suite.backend import PACKAGES
 
 def _version(*packages):
     for p in packages:
@@ -39,25 +38,39 @@ def accelerators():
     return backend.devices()
 
 
+def _git(*args):
+    try:
+        return subprocess.run(["git", *args], capture_output=True, text=True, timeout=5,
+                              cwd=Path(__file__).resolve().parent.parent.parent).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def git_state():
+    """`(commit, dirty)`: the checkout's short commit and whether suite/ or tasks/ have changes
+    that commit does not hold (`None` when unknown, e.g. outside a git checkout)."""
+    commit = _git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "unknown", None
+    return commit, bool(_git("status", "--porcelain", "--", "suite", "tasks"))
+
+
 @functools.lru_cache(maxsize=1)
 def describe():
     """A dict recorded with every result (and summarized in every writeup's Setup)."""
     backend = keras.backend.backend()
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                cwd=Path(__file__).parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
+    commit, dirty = git_state()
     return {
         "python": platform.python_version(),
         "keras": keras.__version__,
         "backend": backend,
-        "backend_version": _version(*_BACKEND_PACKAGES[backend]),
+        "backend_version": _version(*PACKAGES[backend]),
         "numpy": _version("numpy"),
         "device": ", ".join(accelerators()) or "CPU",
         "cpu": f"{cpu_name()} ({os.cpu_count()} cores)",
         "platform": platform.platform(terse=True),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if k in os.environ},
-        "git_commit": commit or "unknown",
+        "git_commit": commit,
+        "git_dirty": dirty,  # suite/ or tasks/ had uncommitted changes when the run started
     }

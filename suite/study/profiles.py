@@ -4,8 +4,8 @@ import dataclasses
 from dataclasses import dataclass
 
 from suite import SuiteError
+from suite.backend import BACKENDS
 
-BACKENDS = ("tensorflow", "jax", "torch")
 
 
 @dataclass(frozen=True)
