@@ -1,13 +1,10 @@
-"""task05 (dropout): suite.measures.gap and suite.probes.EvaluationProbe on a tiny model, and the task end to end
-in the smoke profile."""
-
-import re
+"""task05 (dropout): suite.measures.gap and suite.probes.EvaluationProbe on a tiny model (the smoke run is
+in tests/test_smoke.py)."""
 
 import keras
 import numpy as np
 import pytest
 
-from conftest import BACKENDS
 from suite.measures.gap import PREFIX, add_gaps
 from suite.probes import EvaluationProbe
 
@@ -62,22 +59,3 @@ def test_add_gaps_signs():
                   PREFIX + "accuracy": [0.90, 0.99], "val_accuracy": [0.88, 0.97]})
     assert h["loss_gap"] == pytest.approx([0.1, 0.2])  # validation minus training loss
     assert h["accuracy_gap"] == pytest.approx([0.02, 0.02])  # training minus validation accuracy
-
-
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_task05_smoke(smoke, backend, mnist_available):
-    run = smoke("task05", backend)
-    main = {r["arm"]: r for r in run.records("main")}
-    assert set(main) == {"dropout0", "dropout0.5"}
-    for arm, r in main.items():
-        m, h = r["metrics"], r["history"]
-        assert r["status"] == "ok" and r["env"]["backend"] == backend
-        assert m["test_accuracy"] > 0.5, arm  # chance is 0.1; 512 images, 2 epochs
-        assert 0 <= m["train_eval_accuracy"] <= 1 and len(h["train_eval_loss"]) == r["config"]["epochs"]
-        assert m["accuracy_gap"] == pytest.approx(m["train_eval_accuracy"] - m["final_val_accuracy"])
-        assert m["loss_gap"] == pytest.approx(m["final_val_loss"] - m["train_eval_loss"])
-    text = run.writeup()
-    for arm, r in main.items():  # columns: dropout | test acc (%) | ...
-        row = re.search(rf"^\| {re.escape(arm)} +\| +([0-9.]+)", text, re.M)
-        assert row and float(row.group(1)) == pytest.approx(100 * r["metrics"]["test_accuracy"], abs=0.006), arm
-    assert (run.submission / "figures" / "task05_curves.png").stat().st_size > 10_000
