@@ -186,7 +186,8 @@ def analyze(runs, ctx):
                          "norm (biases fixed; rise = mean of the two sides minus the unperturbed loss); top Hessian "
                          "eigenvalue by power iteration (<= 30 steps, finite-difference Hessian-vector products, first "
                          "1024 of those images)")
-    w.table(tables.summary_table(runs, arms, {
+    jitter = all(runs.has_metric(a, "val_loss_jitter") for a in arms)  # needs >= 6 epochs
+    columns = {
         "steps/epoch": ("steps_per_epoch", 1, 0),
         "test acc (%)": ("test_accuracy", 100, 2),
         "best val loss": ("best_val_loss", 1, 4),
@@ -198,8 +199,9 @@ def analyze(runs, ctx):
         "noise/signal (own)": ("noise_to_signal_final", 1, 2),
         f"loss rise ({c0['radius']:.0%})": ("sharpness_rise", 1, 4),
         "top Hessian eig.": ("hessian_top", 1, 1),
-        "val-loss jitter": ("val_loss_jitter", 1, 4),
-    }, arm_label="batch"), "Per batch size (mean ± std over seeds); noise and sharpness at the final weights")
+    } | ({"val-loss jitter": ("val_loss_jitter", 1, 4)} if jitter else {})
+    w.table(tables.summary_table(runs, arms, columns, arm_label="batch"),
+            "Per batch size (mean ± std over seeds); noise and sharpness at the final weights")
 
     fig, ax = plots.panels(3, width=4.6)
     probeplots.curves(ax[0], runs, arms, "grad_own", "noise", "gradient noise, own batch", reduce=sum, log=True)
@@ -226,10 +228,10 @@ def analyze(runs, ctx):
                                      higher_is_better=False)
               + " Median epochs: " + ", ".join(f"{a} {stats.summarize(runs.metric(a, 'seconds_per_epoch')).fmt(2)} s"
                                                 for a in arms) + ".")
-    for metric, label, digits in [("sharpness_rise", f"loss rise under {c0['radius']:.0%} perturbations", 4),
-                             ("hessian_top", "top Hessian eigenvalue", 1),
-                             ("noise_common_final", f"final gradient noise at batch {c0['probe_batch']}", 3),
-                             ("val_loss_jitter", "validation-loss jitter", 4)]:
+    lower_is_better = [("sharpness_rise", f"loss rise under {c0['radius']:.0%} perturbations", 4),
+                       ("hessian_top", "top Hessian eigenvalue", 1),
+                       ("noise_common_final", f"final gradient noise at batch {c0['probe_batch']}", 3)]
+    for metric, label, digits in lower_is_better + [("val_loss_jitter", "validation-loss jitter", 4)] * jitter:
         w.finding(findings.best_sentence({a: runs.metric(a, metric) for a in arms}, label, digits=digits,
                                          higher_is_better=False))
     init = np.array([runs.metric(a, "noise_common_init") for a in arms])  # arms x seeds, same seed order

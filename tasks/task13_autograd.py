@@ -22,6 +22,7 @@ from suite.report import findings, plots
 from suite.data import mnist
 from suite.study.stages import Stage
 
+DATA = ("mnist",)  # checked before anything runs
 FD_EPS = 1e-6
 TOL = {"float32": 1e-5, "float64": 1e-10}  # "exact up to rounding" for autodiff vs analytic
 HEADLINE = ("digits_autodiff_analytic", "agreeing digits, autodiff vs analytic", 1.0)
