@@ -16,6 +16,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from suite import SuiteError
@@ -60,6 +61,9 @@ def _parser(report_only):
                        help="a task option (repeatable; tuples comma-separated); `list` shows each task's")
         p.add_argument("--fresh", action="store_true", help="discard stored results and artifacts of this "
                                                             "backend/profile")
+        p.add_argument("--workers", type=_positive_int, default=1,
+                       help="processes that train a stage's cells side by side, each with its share of the "
+                            "cores (default: 1)")
         p.add_argument("--deterministic", action="store_true",
                        help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
         p.add_argument("--images", nargs="+", default=[], help="task02: your own digit images (= --set images=...)")
@@ -131,14 +135,31 @@ def _forwarded(args):
 
 
 def _each_backend(args):
-    """`--backend all`: train in one subprocess per backend (the backend is fixed at import)."""
-    for b in BACKENDS:
+    """`--backend all`: train in one subprocess per backend (the backend is fixed at import); with
+    `--workers N`, up to N of them side by side, sharing the N workers and the cores."""
+    from suite import backend as adapters
+
+    side_by_side = min(args.workers, len(BACKENDS))
+    share = max(1, args.workers // len(BACKENDS))
+    threads = max(1, (os.cpu_count() or 1) // (side_by_side * share))
+    running, failed = {}, []
+    for b in [*BACKENDS, None]:
+        while running and (b is None or len(running) >= side_by_side):
+            done = next((name for name, proc in running.items() if proc.poll() is not None), None)
+            if done is None:
+                time.sleep(0.5)
+                continue
+            if running.pop(done).returncode != 0:
+                failed.append(done)
+        if b is None:
+            break
         print(f"=== {args.task} on {b} ===", file=sys.stderr, flush=True)
-        code = subprocess.call([sys.executable, "-m", "suite.run", *_forwarded(args), "--backend", b],
-                               env={**os.environ, "KERAS_BACKEND": b})
-        if code != 0:
-            raise SuiteError(f"{args.task} failed on {b} (exit code {code}); the other backends' results are kept",
-                             exit_code=code)
+        env = {**os.environ, "KERAS_BACKEND": b, **(adapters.thread_env(threads) if side_by_side > 1 else {})}
+        extra = ["--workers", str(share)] if args.workers > 1 else []
+        running[b] = subprocess.Popen([sys.executable, "-m", "suite.run", *_forwarded(args), *extra, "--backend", b],
+                                      env=env)
+    if failed:
+        raise SuiteError(f"{args.task} failed on {', '.join(failed)}; the other backends' results are kept")
 
 
 def _stored(results_dir, task, backend=None, profile=None):
@@ -218,7 +239,7 @@ def _do_run(args):
         _each_backend(args)
     for task in tasks:
         if backend != "all":
-            runner.run(task, profile, args.results_dir, fresh=args.fresh, options=opts[task])
+            runner.run(task, profile, args.results_dir, fresh=args.fresh, options=opts[task], workers=args.workers)
         if not args.no_report:
             _writeup(task, BACKENDS[0] if backend == "all" else backend, profile.label, args)
 

@@ -21,6 +21,7 @@
   `jax_enable_x64`; the others always allow it).
 - `devices()` -> names of the accelerators the backend sees (empty on a CPU-only machine).
 - `enable_determinism()`: the backend's switch for deterministic kernels (see `prepare`).
+- `limit_threads(n)`: the backend's own thread pools limited to n (with `thread_env(n)` before import).
 
 `get()` returns the module of the current Keras backend; an unknown backend is an error.
 """
@@ -111,6 +112,25 @@ def prepare(deterministic=False):
             current = os.environ.get(key, "")
             if value not in current:
                 os.environ[key] = f"{current} {value}".strip() if key == "XLA_FLAGS" else value
+
+
+def thread_env(threads):
+    """Environment settings that limit a process to `threads` CPU threads; set before keras loads.
+
+    OpenMP and MKL read `*_NUM_THREADS` (torch's CPU kernels, NumPy's BLAS); XLA's CPU client
+    (JAX, and TensorFlow's jit-compiled steps) runs single-threaded with its Eigen pool off.
+    """
+    env = {k: str(threads) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    if threads == 1:
+        flags = os.environ.get("XLA_FLAGS", "")
+        extra = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        env["XLA_FLAGS"] = flags if extra in flags else f"{flags} {extra}".strip()
+    return env
+
+
+def limit_threads(threads):
+    """After import: the current backend's own thread pools limited to `threads` (TF, torch)."""
+    get().limit_threads(threads)
 
 
 def enable_determinism():

@@ -143,5 +143,9 @@ def devices():
     return [str(d) for d in jax.devices() if d.platform != "cpu"]
 
 
+def limit_threads(threads):
+    """JAX takes its thread settings from XLA_FLAGS at import (`suite.backend.thread_env`)."""
+
+
 def enable_determinism():
     """Nothing to do after import: XLA reads `--xla_gpu_deterministic_ops` from XLA_FLAGS (see `prepare`)."""

@@ -5,8 +5,15 @@ absl::InitializeLog()" line, CUDA stub messages on a machine without a GPU) igno
 `TF_CPP_MIN_LOG_LEVEL` (tensorflow/tensorflow#100442). They are written straight to file
 descriptor 2, so `import_keras` captures that descriptor while Keras (and TensorFlow) load, drops
 the lines it knows as start-up noise and writes every other line back to stderr.
+
+Under JAX and torch, Keras still loads TensorFlow whenever it is installed, lazily and so in the
+middle of training (`keras.utils.set_random_seed` seeds it, serializing a model checks for its
+`TensorShape`); processes that train call `import_tensorflow` first to load it under the same
+filter. Listing and reporting never need it there.
 """
 
+import contextlib
+import importlib.util
 import os
 import re
 import sys
@@ -17,18 +24,15 @@ NOISE = re.compile(r"All log messages before absl::InitializeLog|oneDNN custom o
                    r"|cpu_feature_guard\.cc|rebuild TensorFlow with the appropriate compiler flags")
 
 
-def import_keras():
-    """`import keras` (loading its backend) with TensorFlow's start-up noise left out."""
-    if "keras" in sys.modules or os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
-        import keras  # noqa: F401  (JAX and torch print nothing at import)
-
-        return
+@contextlib.contextmanager
+def _filtered_stderr():
+    """File descriptor 2 captured inside the block; on exit, all but the start-up noise is written back."""
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import keras  # noqa: F401
+            yield
         finally:
             os.dup2(saved, 2)
             os.close(saved)
@@ -36,3 +40,19 @@ def import_keras():
             kept = [line for line in captured.read().decode(errors="replace").splitlines() if not NOISE.search(line)]
             if kept:
                 print("\n".join(kept), file=sys.stderr, flush=True)
+
+
+def import_keras():
+    """`import keras` (loading its backend) with TensorFlow's start-up noise left out."""
+    if "keras" in sys.modules:
+        return
+    with _filtered_stderr():
+        import keras  # noqa: F401
+
+
+def import_tensorflow():
+    """Load TensorFlow now, quietly, if it is installed: Keras loads it during training on every backend."""
+    if "tensorflow" in sys.modules or importlib.util.find_spec("tensorflow") is None:
+        return
+    with _filtered_stderr():
+        import tensorflow  # noqa: F401

@@ -67,6 +67,11 @@ def devices():
     return [d.name for d in tf.config.list_physical_devices() if d.device_type != "CPU"]
 
 
+def limit_threads(threads):
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+
+
 def enable_determinism():
     """Deterministic kernels (GPU included); some ops then raise instead of running nondeterministically."""
     tf.config.experimental.enable_op_determinism()

@@ -59,6 +59,10 @@ def devices():
     return []
 
 
+def limit_threads(threads):
+    torch.set_num_threads(threads)
+
+
 def enable_determinism():
     """Deterministic algorithms only (an error where none exists) and no cuDNN autotuning."""
     torch.use_deterministic_algorithms(True)

@@ -99,5 +99,8 @@ def analysis(task_id, backend, profile, results_dir):
             w.text("Thread settings: " + "; ".join(
                 f"{b} ran with " + ", ".join(f"{k}={v}" for k, v in t.items()) for b, t in threads.items()) + ".",
                 section="crossbackend")
+    for f in store.failures():
+        w.limitation(f"{f['stage']}/{f['arm']} seed {f['seed']} failed and is missing from these results: "
+                     f"{f['error'].splitlines()[0]}")
     w.profile, w.backends, w.records = profile, [backend, *others], records
     return w

@@ -70,7 +70,8 @@ def describe():
         "cpu": f"{cpu_name()} ({os.cpu_count()} cores)",
         "platform": platform.platform(terse=True),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY") if k in os.environ},
+        "thread_env": {k: os.environ[k] for k in ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "SUITE_WORKER_THREADS")
+                       if k in os.environ},
         "git_commit": commit,
         "git_dirty": dirty,  # suite/ or tasks/ had uncommitted changes when the run started
     }

@@ -6,6 +6,8 @@ backends and profiles never share a file, so concurrent runs on different backen
 clobber each other.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -79,6 +81,39 @@ class ResultStore:
         """The folder of a run's artifacts (created by the runner before the run trains)."""
         return self.dir / stage / arm / f"seed{seed}.artifacts"
 
+    def failure_path(self, stage, arm, seed):
+        return self.dir / stage / arm / f"failed-seed{seed}.json"
+
+    def save_failure(self, stage, arm, seed, error):
+        """Record that a cell raised (or its worker died for good); a rerun retries it."""
+        write_json(self.failure_path(stage, arm, seed), {"stage": stage, "arm": arm, "seed": seed, "error": error})
+
+    def forget_failure(self, stage, arm, seed):
+        self.failure_path(stage, arm, seed).unlink(missing_ok=True)
+
+    def failures(self):
+        """The failure notes of cells that have no stored record, oldest path first."""
+        notes = [json.loads(p.read_text()) for p in sorted(self.dir.glob("*/*/failed-seed*.json"))]
+        return [n for n in notes if not self.has(n["stage"], n["arm"], n["seed"])]
+
+    @contextlib.contextmanager
+    def lock(self):
+        """Hold this store for one run: a second run of the same task, backend and profile stops
+        with an error instead of writing beside it."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise SuiteError(f"cannot write to {self.dir}: {e.strerror}. Choose a writable folder.") from None
+        with open(self.dir / ".lock", "w") as f:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SuiteError(f"another run is writing to {self.dir}; wait for it to finish or stop it") from None
+            try:
+                yield
+            finally:
+                fcntl.flock(f, fcntl.LOCK_UN)
+
     def fresh_artifact_dir(self, stage, arm, seed):
         """An empty artifact folder for a run about to train (a stale one is removed)."""
         folder = self.artifact_dir(stage, arm, seed)
@@ -119,7 +154,7 @@ class ResultStore:
         for folder in sorted(self.dir.rglob("seed*.artifacts")):
             shutil.rmtree(folder)
         for path in sorted(self.dir.rglob("*.json"), reverse=True):
-            path.unlink()
+            path.unlink()  # records and failure notes
 
 
 class SeedValues(np.ndarray):

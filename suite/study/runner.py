@@ -24,6 +24,7 @@ from pathlib import Path
 import keras
 
 from suite import SuiteError, data
+from suite.backend import quiet
 from suite.study import environment, estimate, options as task_options, registry, stages as stage_rules
 from suite.study.progress import Progress
 from suite.study.results import ResultStore, as_stored
@@ -79,9 +80,10 @@ class Study:
         self.stages = stage_rules.check(module.stages(profile, self.options), entry.id)
         self.progress = progress or Progress(f"{entry.id} {self.backend} {profile.label}", 0)
 
-    def run(self, only=None, artifacts=()):
+    def run(self, only=None, artifacts=(), workers=1):
         """Train every stage's missing cells in order; `only=(stage, arm, seed)` trains just that
-        cell (and the stages it needs), retraining it if it lacks one of `artifacts`."""
+        cell (and the stages it needs), retraining it if it lacks one of `artifacts`. With
+        `workers > 1` a stage's cells train in that many processes (`suite.study.parallel`)."""
         done = {}
         for stage in self.stages:
             if only and stage.name != only[0] and stage.name not in self._needed_by(only[0]):
@@ -94,9 +96,16 @@ class Study:
             final = stage is self.stages[-1] or only is not None
             self.progress.plan(sum(stage_rules.units(c) for c in configs) * len(seeds), final=final)
             self._announce_stage(stage, configs, seeds)
-            for config in configs:
-                for seed in seeds:
-                    self._cell(stage.name, config, seed, artifacts if only else ())
+            todo = [(config, seed) for config in configs for seed in seeds
+                    if self._pending(stage.name, config, seed, artifacts if only else ())]
+            if workers > 1 and len(todo) > 1:
+                from suite.study import parallel
+
+                parallel.train_cells(self, stage.name, todo, workers)
+            elif todo:
+                quiet.import_tensorflow()
+                for config, seed in todo:
+                    self.keep(self.train_cell(stage.name, config, seed))
             done[stage.name] = self.store.load(stage.name)
 
     def _needed_by(self, name):
@@ -130,17 +139,28 @@ class Study:
                              f"rerun with --fresh to start over")
         return stored
 
-    def _cell(self, stage, config, seed, artifacts=()):
-        """Train and store one cell unless it is stored (with the named artifacts on disk)."""
+    def _pending(self, stage, config, seed, artifacts=()):
+        """Whether a cell must train: not stored, or stored without one of the named artifacts."""
+        if not self.store.has(stage, config.name, seed):
+            return True
+        stored = self._check_stored(stage, config, seed, as_stored(task_options.changed(self.options)))
+        missing = self.store.missing_artifacts(stored, list(artifacts) or None)
+        if not missing:
+            self.progress.skip(stage_rules.units(config))
+            return False
+        self.progress.line(f"{stage} {config.name} seed {seed} is stored without {', '.join(missing)} "
+                           "(artifacts are not committed): training it again")
+        return True
+
+    def config_of(self, stage, arm):
+        """The config of `arm` in `stage`, resolved from the stored runs of the stages it needs."""
+        by_name = {s.name: s for s in self.stages}
+        done = {name: self.store.load(name) for name in by_name[stage].needs}
+        return self._config(by_name[stage], by_name[stage].resolve(done), arm)
+
+    def train_cell(self, stage, config, seed):
+        """Train one cell (seeded, in a fresh artifact folder) and return its record, not yet stored."""
         inputs = as_stored(task_options.changed(self.options))
-        if self.store.has(stage, config.name, seed):
-            stored = self._check_stored(stage, config, seed, inputs)
-            missing = self.store.missing_artifacts(stored, list(artifacts) or None)
-            if not missing:
-                self.progress.skip(stage_rules.units(config))
-                return stored
-            self.progress.line(f"{stage} {config.name} seed {seed} is stored without {', '.join(missing)} "
-                               "(artifacts are not committed): training it again")
         folder = self.store.fresh_artifact_dir(stage, config.name, seed)
         self.progress.start(f"{stage} {config.name} seed {seed}")
         keras.backend.clear_session()
@@ -161,10 +181,15 @@ class Study:
         }
         if files:
             record["artifacts"] = files
+        return record
+
+    def keep(self, record):
+        """Store a trained cell's record (atomically) and say if it diverged."""
         self.store.save(record)
-        if out.get("status") == "diverged":
-            self.progress.line(f"{config.name} seed {seed} diverged at epoch {out.get('diverged_epoch')}; going on")
-        return as_stored(record)
+        self.store.forget_failure(record["stage"], record["arm"], record["seed"])
+        if record.get("status") == "diverged":
+            self.progress.line(f"{record['arm']} seed {record['seed']} diverged at epoch "
+                               f"{record.get('diverged_epoch')}; going on")
 
     def upstream(self, task, stage, arm, seed, artifacts=(), reseed=None):
         """See `TrainContext.upstream`."""
@@ -210,7 +235,7 @@ def _announce(study, fresh):
             p.line("no GPU found: `--profile quick` gives a smaller study in a fraction of the time")
 
 
-def run(task_id, profile, results_dir, fresh=False, options=None):
+def run(task_id, profile, results_dir, fresh=False, options=None, workers=1):
     """Train every (stage, arm, seed) of `task_id` not yet stored, on the current Keras backend.
 
     Args:
@@ -219,17 +244,24 @@ def run(task_id, profile, results_dir, fresh=False, options=None):
         results_dir: root of the results store.
         fresh: delete this task's stored results and artifacts for this backend and profile first.
         options: an instance of the task's `Options` (default: its defaults).
+        workers: processes that train a stage's cells side by side (`suite.study.parallel`).
     """
-    return run_module(registry.entry(task_id), registry.load(task_id), profile, results_dir, fresh, options)
+    return run_module(registry.entry(task_id), registry.load(task_id), profile, results_dir, fresh, options, workers)
 
 
-def run_module(entry, module, profile, results_dir, fresh=False, options=None):
+def run_module(entry, module, profile, results_dir, fresh=False, options=None, workers=1):
     """`run` for a given catalogue entry and task module (tests pass small synthetic tasks)."""
     data.require(getattr(module, "DATA", ()))
     study = Study(entry, module, profile, results_dir, options)
-    if fresh:
-        study.store.clear()
-    _announce(study, fresh)
-    study.run()
+    with study.store.lock():
+        if fresh:
+            study.store.clear()
+        _announce(study, fresh)
+        study.run(workers=workers)
+    failed = study.store.failures()
+    if failed:
+        study.progress.line(f"{len(failed)} cell(s) failed and are not stored: "
+                            + ", ".join(f"{f['stage']}/{f['arm']} seed {f['seed']}" for f in failed)
+                            + "; rerun the same command to retry them")
     study.progress.line(f"done: results in {study.store.dir}")
     return study.store
