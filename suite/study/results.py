@@ -149,6 +149,12 @@ class ResultStore:
         records = [self.load_one(stage, p.parent.name, int(p.stem[4:])) for p in paths]
         return Runs(sorted(records, key=lambda r: r.get("finished", "")), stage)  # the order they ran in
 
+    def stages(self):
+        """The stages with stored runs, in the order their first run finished."""
+        found = [(min((p.stat().st_mtime for p in d.glob("*/seed*.json")), default=None), d.name)
+                 for d in self.dir.iterdir() if d.is_dir()] if self.dir.is_dir() else []
+        return [name for t, name in sorted(f for f in found if f[0] is not None)]
+
     def clear(self):
         """Delete every stored record and artifact of this task, backend and profile (`--fresh`)."""
         for folder in sorted(self.dir.rglob("seed*.artifacts")):
@@ -244,6 +250,18 @@ class Runs:
         for i, c in enumerate(curves):
             out[i, : len(c)] = np.array(c, dtype=float)
         return out
+
+    def to_frame(self):
+        """One row per run: keys, status, config.<key> and metrics.<key> columns (`suite.study.tidy`)."""
+        from suite.study import tidy
+
+        return tidy.runs_frame(self.records)
+
+    def curves_frame(self):
+        """One row per (run, epoch, metric) of the training and probe curves (`suite.study.tidy`)."""
+        from suite.study import tidy
+
+        return tidy.curves_frame(self.records)
 
     def where(self, **config):
         """The records whose config matches every given key."""
