@@ -38,10 +38,16 @@ class Stage:
     needs: tuple = ()
 
     def resolve(self, done):
-        """The stage's configs, given `done` = `{stage name: Runs}` of the stages run before it."""
-        if not callable(self.configs):
-            return list(self.configs)
-        return list(self.configs({name: done[name] for name in self.needs}))
+        """The stage's configs, given `done` = `{stage name: Runs}` of the stages run before it.
+
+        A config listed twice (e.g. one per stored seed of the arm it derives from) is one arm;
+        two different configs with one name are an error."""
+        configs = self.configs({name: done[name] for name in self.needs}) if callable(self.configs) else self.configs
+        arms = {}
+        for config in configs:
+            if arms.setdefault(config.name, config) != config:
+                raise SuiteError(f"stage {self.name!r} lists two different configs named {config.name!r}")
+        return list(arms.values())
 
     def seed_list(self, profile):
         if self.seeds == "all":
