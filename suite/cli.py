@@ -19,7 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-from suite import SuiteError
+from suite import SuiteError, tracking
 from suite.study import options as task_options, registry
 from suite.backend import BACKENDS
 from suite.study.profiles import PROFILES, check_backend, make_profile
@@ -40,6 +40,13 @@ def _positive_int(text):
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
+
+
+def _trackers(text):
+    try:
+        return tracking.names(text)
+    except SuiteError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _parser(report_only):
@@ -64,6 +71,8 @@ def _parser(report_only):
         p.add_argument("--workers", type=_positive_int, default=1,
                        help="processes that train a stage's cells side by side, each with its share of the "
                             "cores (default: 1)")
+        p.add_argument("--track", type=_trackers, default=(), metavar="mlflow|tensorboard",
+                       help="also log every stored cell to MLflow and/or TensorBoard (comma-separated)")
         p.add_argument("--deterministic", action="store_true",
                        help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
         p.add_argument("--images", nargs="+", default=[], help="task02: your own digit images (= --set images=...)")
@@ -131,6 +140,8 @@ def _forwarded(args):
             out.append(f"--{flag}")
     for pair in _option_pairs(args):
         out += ["--set", pair]
+    if args.track:
+        out += ["--track", ",".join(args.track)]
     return out
 
 
@@ -201,6 +212,7 @@ def _writeup(task, backend, label, args):
         folder = folder / "custom" / (label + (f"-seeds{args.seeds}" if args.seeds else ""))
     path = build.build(task, backend, label, args.results_dir, folder)
     print(f"wrote {path}" + (" (a run with overrides: written apart from the shipped writeups)" if custom else ""))
+    return path
 
 
 def _do_report(args):
@@ -230,6 +242,7 @@ def _do_run(args):
     tasks = registry.implemented() if args.task == "all" else [args.task]
     for task in tasks:
         registry.task_id(task)  # an unknown task fails before Keras loads
+    tracking.require(args.track)
     _set_backend(BACKENDS[0] if backend == "all" else backend, args.deterministic)
     from suite.study import runner
 
@@ -239,9 +252,12 @@ def _do_run(args):
         _each_backend(args)
     for task in tasks:
         if backend != "all":
-            runner.run(task, profile, args.results_dir, fresh=args.fresh, options=opts[task], workers=args.workers)
+            runner.run(task, profile, args.results_dir, fresh=args.fresh, options=opts[task], workers=args.workers,
+                       track=args.track)
         if not args.no_report:
-            _writeup(task, BACKENDS[0] if backend == "all" else backend, profile.label, args)
+            path = _writeup(task, BACKENDS[0] if backend == "all" else backend, profile.label, args)
+            tracking.log_writeup(args.track, path, args.results_dir, registry.task_id(task),
+                                 BACKENDS if backend == "all" else [backend], profile.label)
 
 
 def cli(argv=None, report_only=False):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import keras
 
-from suite import SuiteError, data
+from suite import SuiteError, data, tracking
 from suite.backend import quiet
 from suite.study import environment, estimate, options as task_options, registry, stages as stage_rules
 from suite.study.progress import Progress
@@ -79,6 +79,7 @@ class Study:
         self.options = options if options is not None else task_options.declared(module)()
         self.stages = stage_rules.check(module.stages(profile, self.options), entry.id)
         self.progress = progress or Progress(f"{entry.id} {self.backend} {profile.label}", 0)
+        self.trackers = []  # `suite.tracking`: told of each cell once it is stored
 
     def run(self, only=None, artifacts=(), workers=1):
         """Train every stage's missing cells in order; `only=(stage, arm, seed)` trains just that
@@ -187,6 +188,8 @@ class Study:
         """Store a trained cell's record (atomically) and say if it diverged."""
         self.store.save(record)
         self.store.forget_failure(record["stage"], record["arm"], record["seed"])
+        for tracker in self.trackers:
+            tracker.cell(record)
         if record.get("status") == "diverged":
             self.progress.line(f"{record['arm']} seed {record['seed']} diverged at epoch "
                                f"{record.get('diverged_epoch')}; going on")
@@ -235,7 +238,7 @@ def _announce(study, fresh):
             p.line("no GPU found: `--profile quick` gives a smaller study in a fraction of the time")
 
 
-def run(task_id, profile, results_dir, fresh=False, options=None, workers=1):
+def run(task_id, profile, results_dir, fresh=False, options=None, workers=1, track=()):
     """Train every (stage, arm, seed) of `task_id` not yet stored, on the current Keras backend.
 
     Args:
@@ -245,19 +248,24 @@ def run(task_id, profile, results_dir, fresh=False, options=None, workers=1):
         fresh: delete this task's stored results and artifacts for this backend and profile first.
         options: an instance of the task's `Options` (default: its defaults).
         workers: processes that train a stage's cells side by side (`suite.study.parallel`).
+        track: trackers that mirror the stored cells (`suite.tracking`: "mlflow", "tensorboard").
     """
-    return run_module(registry.entry(task_id), registry.load(task_id), profile, results_dir, fresh, options, workers)
+    return run_module(registry.entry(task_id), registry.load(task_id), profile, results_dir, fresh, options, workers,
+                      track)
 
 
-def run_module(entry, module, profile, results_dir, fresh=False, options=None, workers=1):
+def run_module(entry, module, profile, results_dir, fresh=False, options=None, workers=1, track=()):
     """`run` for a given catalogue entry and task module (tests pass small synthetic tasks)."""
     data.require(getattr(module, "DATA", ()))
     study = Study(entry, module, profile, results_dir, options)
     with study.store.lock():
         if fresh:
             study.store.clear()
+        study.trackers = tracking.open_trackers(track, results_dir, entry.id, study.backend, profile.label)
         _announce(study, fresh)
         study.run(workers=workers)
+        for tracker in study.trackers:
+            tracker.sync(study.store)
     failed = study.store.failures()
     if failed:
         study.progress.line(f"{len(failed)} cell(s) failed and are not stored: "
