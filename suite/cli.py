@@ -52,7 +52,7 @@ def _trackers(text):
 def _parser(report_only):
     prog = "python -m suite.report" if report_only else "python -m suite.run"
     p = _Parser(prog=prog, description=__doc__.split("\n")[0], epilog="Task options: `python -m suite.run list`.")
-    p.add_argument("task", help="task id (e.g. task07) or a study file (.py)"
+    p.add_argument("task", nargs="?" if report_only else None, help="task id (e.g. task07) or a study file (.py)"
                    + (", 'all', or 'index' (submission/README.md)" if report_only else ", 'list' or 'all'"))
     p.add_argument("--backend", help=f"{', '.join(BACKENDS)} or all (run default: $KERAS_BACKEND or tensorflow; "
                                      "report default: the backend whose results are stored)")
@@ -77,6 +77,10 @@ def _parser(report_only):
                        help="deterministic GPU kernels (slower; CPU runs are deterministic already)")
         p.add_argument("--images", nargs="+", default=[], help="task02: your own digit images (= --set images=...)")
         p.add_argument("--no-report", action="store_true", help=argparse.SUPPRESS)
+    else:
+        p.add_argument("--html", action="store_true", help="render the submission folder (index and every writeup, "
+                                                           "with figures) as static HTML pages; no task")
+        p.add_argument("--out", default="html", help="where --html writes its pages (default: html)")
     return p
 
 
@@ -216,6 +220,15 @@ def _writeup(task, backend, label, args):
 
 
 def _do_report(args):
+    if args.html:
+        if args.task:
+            raise SuiteError("--html renders the whole submission folder: give no task")
+        from suite.report import html
+
+        print(f"wrote {html.write(args.submission_dir, args.out)}")
+        return
+    if args.task is None:
+        raise SuiteError("give a task id, 'all', 'index', or --html (see --help)")
     if args.task == "index":
         _set_backend(os.environ.get("KERAS_BACKEND") or BACKENDS[1])  # reading results needs no TensorFlow
         from suite.report import index
