@@ -17,6 +17,7 @@ import pandas as pd
 from suite.report import findings, plots, stats, tables
 from suite.data import mnist
 from suite.models.mlp import mlp
+from suite.training import optimizers
 from suite.training.fit import epochs_to_reach, fit_classifier
 from suite.study.stages import Stage
 
@@ -78,20 +79,9 @@ def stages(profile, options):
                                         for opt in LR_GRID], needs=("select",))]
 
 
-def make_optimizer(c):
-    return {
-        "sgd": lambda: keras.optimizers.SGD(c.lr),
-        "momentum": lambda: keras.optimizers.SGD(c.lr, momentum=0.9),
-        "nesterov": lambda: keras.optimizers.SGD(c.lr, momentum=0.9, nesterov=True),
-        "rmsprop": lambda: keras.optimizers.RMSprop(c.lr),
-        "adam": lambda: keras.optimizers.Adam(c.lr),
-        "adamw": lambda: keras.optimizers.AdamW(c.lr, weight_decay=c.weight_decay),
-    }[c.optimizer]()
-
-
 def train(c, ctx):
     data = mnist.splits(c.train_size)
-    out = fit_classifier(mlp(dropout=c.dropout), data, make_optimizer(c), c.epochs, c.batch_size,
+    out = fit_classifier(mlp(dropout=c.dropout), data, optimizers.make(c.optimizer, c.lr, c.weight_decay), c.epochs, c.batch_size,
                          progress=ctx.progress)
     out["metrics"]["epochs_to_target"] = epochs_to_reach(out["history"]["val_accuracy"], TARGET)
     out["metrics"]["first_epoch_val_accuracy"] = out["history"]["val_accuracy"][0]

@@ -371,9 +371,39 @@ def _task13(run):
     _figure(run, "errors", min_bytes=5_000)
 
 
+def _task21(run):
+    main = _by_arm(run.records("main"))
+    assert set(main) == {f"d{d}_{i}_{a}" for d in (2, 8, 16) for i in ("glorot", "he") for a in ("relu", "tanh")}
+    for arm, r in main.items():
+        m, h = r["metrics"], r["probes"]["step_gradients"]
+        steps = math.ceil(r["config"]["train_size"] / r["config"]["batch_size"])
+        assert len(h["variables"]) == 2 * (r["config"]["depth"] + 1)  # a kernel and a bias per Dense layer
+        assert h["epoch"] == [1, 2] and h["step"] == list(range(1, 2 * steps + 1))  # every step kept (thin 1)
+        first = np.array(h["steps"]["hidden1/kernel"])
+        assert np.isfinite(first).all() and (first > 0).all()
+        i = h["variables"].index("hidden1/kernel")  # the epoch statistics are those of the kept steps
+        for e in range(2):
+            assert h["mean"][e][i] == pytest.approx(first[e * steps:(e + 1) * steps].mean(), rel=1e-5)
+            assert h["var"][e][i] == pytest.approx(first[e * steps:(e + 1) * steps].var(), rel=1e-3, abs=1e-9)
+        assert m["grad_ratio_epoch1"] == pytest.approx(h["mean"][0][i] / h["mean"][0][h["variables"].index(
+            "logits/kernel")], rel=1e-9)
+    assert main["d2_he_relu"]["metrics"]["test_accuracy"] > 0.5  # chance is 0.1
+    probe = {arm: r["metrics"]["probe_first_init"] for arm, r in main.items()}
+    assert probe["d16_glorot_tanh"] < probe["d2_glorot_tanh"]  # tanh + Glorot: the first layer's gradient shrinks
+    assert probe["d16_glorot_relu"] < 0.1 * probe["d2_glorot_relu"]  # Glorot halves ReLU signals layer by layer
+    tuned = _by_arm(run.records("optimizers"))
+    assert set(tuned) == {"sgd_lr0.001", "momentum_lr0.001", "sgd_tuned", "momentum_tuned", "adam_tuned"}
+    assert tuned["adam_tuned"]["config"] == main["d8_he_relu"]["config"] | {"name": "adam_tuned"}
+    text = run.writeup()
+    acc = _table_value(text, r"^\| d8_he_relu +\| +8 \| he +\| relu +\| +([0-9.]+) +\|", "d8_he_relu")
+    assert acc == pytest.approx(100 * main["d8_he_relu"]["metrics"]["test_accuracy"], abs=0.006)
+    for name in ("step_norms", "attenuation", "init_depth", "layers", "optimizers"):
+        _figure(run, name)
+
+
 CHECKS = {"task01": _task01, "task02": _task02, "task03": _task03, "task04": _task04, "task05": _task05,
           "task06": _task06, "task07": _task07, "task08": _task08, "task09": _task09, "task10": _task10,
-          "task11": _task11, "task12": _task12, "task13": _task13}
+          "task11": _task11, "task12": _task12, "task13": _task13, "task21": _task21}
 
 
 # ---------------------------------------------------------------- generic checks

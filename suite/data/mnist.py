@@ -19,3 +19,14 @@ def splits(train_size=None):
     Cached: arms of a study share one copy (treat the arrays as read-only).
     """
     return store.split(load_raw(), VALIDATION, train_size)
+
+
+@lru_cache(maxsize=2)
+def train_test(train_size=None):
+    """All 60k training images (cut to the first `train_size`) and the 10k test set, no validation
+    split (the seeds/000 protocol): the test set is also the per-epoch evaluation set, so
+    `val_*` curves are test curves. Cached like `splits`."""
+    x_train, y_train, x_test, y_test = load_raw()
+    x_train, y_train = x_train[:train_size].astype("float32") / 255.0, y_train[:train_size]
+    x_test = x_test.astype("float32") / 255.0
+    return store.Split(x_train, y_train, x_test, y_test, x_test, y_test)

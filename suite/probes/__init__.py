@@ -8,7 +8,10 @@ point before training (epoch 0); the scalar probes (evaluation, calibration) ins
 numbers into each epoch's logs under a `prefix`, so they land in Keras's `History`.
 
     from suite.probes import (ActivationProbe, CalibrationProbe, DriftProbe, EvaluationProbe,
-                              GradientProbe, WeightProbe, linear_cka)
+                              GradientProbe, StepGradientNorms, WeightProbe, linear_cka)
+
+`StepGradientNorms` is the one that is not a `Probe`: it records the gradient every optimizer
+step inside the compiled train step, through the optimizer it wraps.
 """
 
 from suite.probes.activations import ActivationProbe
@@ -18,7 +21,8 @@ from suite.probes.cka import linear_cka
 from suite.probes.drift import DriftProbe
 from suite.probes.evaluation import EvaluationProbe
 from suite.probes.gradients import GradientProbe
+from suite.probes.step_gradients import StepGradientNorms
 from suite.probes.weights import WeightProbe
 
 __all__ = ["ActivationProbe", "CalibrationProbe", "DriftProbe", "EvaluationProbe", "GradientProbe", "Probe",
-           "WeightProbe", "linear_cka"]
+           "StepGradientNorms", "WeightProbe", "linear_cka"]
