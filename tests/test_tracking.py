@@ -12,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from conftest import suite_cli
 from suite import SuiteError, tracking
 from suite.study import registry, runner
 from suite.study.profiles import make_profile
@@ -243,6 +244,27 @@ def test_tensorboard_event_files_hold_each_cells_curves_and_weight_histograms(st
 
     run(track=("tensorboard",))  # resumed: nothing rewritten
     assert sorted(root.rglob("events.out.tfevents.*")) == files
+
+
+def test_the_command_line_tracks_the_cells_and_attaches_the_writeup(study):
+    pytest.importorskip("mlflow", reason="--track mlflow needs the tracking extra (pip install -e '.[tracking]')")
+    pytest.importorskip("tensorboard", reason="--track tensorboard needs the tracking extra")
+    from mlflow import MlflowClient
+
+    _, tmp = study
+    results = tmp / "results"
+    proc = suite_cli([str(tmp / "tracked_study.py"), "--profile", "smoke", "--track", "mlflow,tensorboard",
+                      "--results-dir", str(results), "--submission-dir", str(tmp / "sub")],
+                     env={"MLFLOW_TRACKING_URI": ""})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "View run" not in proc.stdout
+    client = MlflowClient(f"sqlite:///{results / 'mlflow' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("tracked_study").experiment_id
+    (parent,) = client.search_runs([experiment], "tags.`suite.role` = 'study'")
+    assert parent.info.status == "FINISHED"
+    assert "Tracked.md" in {a.path for a in client.list_artifacts(parent.info.run_id)}
+    assert len(client.search_runs([experiment], "tags.`suite.cell` LIKE 'main/%'")) == 3
+    assert len(list((results / "tensorboard").rglob("events.out.tfevents.*"))) == 3
 
 
 def test_fractional_epochs_are_stepped_in_thousandths_of_an_epoch():

@@ -57,6 +57,7 @@ class Tracker:
     def __init__(self, results_dir, task, backend, profile):
         logging.getLogger("mlflow").setLevel(logging.WARNING)  # no "creating tables" lines
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")  # no "View run" line per cell
         self.uri = os.environ.get("MLFLOW_TRACKING_URI")
         self.local = None if self.uri else Path(results_dir).resolve() / "mlflow"
         if self.local:
@@ -104,7 +105,6 @@ class Tracker:
         study = {**self.keys, "suite.role": "study"}
         found = self._search(" and ".join(f"tags.`{k}` = '{v}'" for k, v in study.items()))
         if found:
-            self.client.update_run(found[0].info.run_id, status="RUNNING")
             return found[0].info.run_id
         run = self.client.create_run(self.experiment, tags=study, run_name=" ".join(self.keys.values()))
         self.client.log_batch(run.info.run_id, params=[Param(k.split(".")[1], v) for k, v in self.keys.items()])
