@@ -102,7 +102,7 @@ def test_the_shipped_submission_renders_with_every_image_and_link_in_place(tmp_p
                      ".filter(i => !i.complete || i.naturalWidth === 0).length)</script></body>")
     flags = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=10000"]
     dom = subprocess.run([*flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120).stdout
-    assert f'data-broken="0"' in dom and dom.count("<img") == len(images), dom[-2000:]
+    assert 'data-broken="0"' in dom and dom.count("<img") == len(images), dom[-2000:]
     index = subprocess.run([*flags, "--dump-dom", (out / "index.html").as_uri()], capture_output=True, text=True,
                            timeout=120).stdout
     assert all(f'href="{html.page_path(w).name}"' in index for w in writeups)
